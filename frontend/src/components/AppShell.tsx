@@ -1,0 +1,56 @@
+import { Suspense } from 'react';
+import { NavLink, Outlet, useNavigate } from 'react-router-dom';
+import { useLogout, useMe } from '../services/auth.api';
+
+const NAV = [
+  { to: '/account/billing', label: 'Billing' },
+  { to: '/account/purchase-credits', label: 'Purchase credits' },
+  { to: '/account/usage', label: 'Usage' },
+  { to: '/account/team', label: 'Team' },
+  { to: '/account/settings', label: 'Settings' },
+];
+
+export function AppShell() {
+  const me = useMe();
+  const logout = useLogout();
+  const navigate = useNavigate();
+
+  const signOut = () => logout.mutate(undefined, { onSettled: () => navigate('/login', { replace: true }) });
+
+  return (
+    <div className="shell">
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <header className="topbar">
+        <div className="topbar-inner">
+          <span className="brand">creditdesk</span>
+          <span className="account-name" aria-label="Account">
+            {me.data?.account.name}
+          </span>
+          <button type="button" className="button secondary small" onClick={signOut} disabled={logout.isPending}>
+            Sign out
+          </button>
+        </div>
+        <nav className="mainnav" aria-label="Main">
+          {NAV.map((item) => (
+            <NavLink key={item.to} to={item.to}>
+              {item.label}
+            </NavLink>
+          ))}
+        </nav>
+      </header>
+      <main id="main" className="content" tabIndex={-1}>
+        <Suspense
+          fallback={
+            <p className="state state-loading" role="status">
+              Loading page…
+            </p>
+          }
+        >
+          <Outlet />
+        </Suspense>
+      </main>
+    </div>
+  );
+}

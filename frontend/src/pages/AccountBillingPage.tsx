@@ -1,0 +1,19 @@
+import { Link } from 'react-router-dom';
+import { BalanceCard } from '../components/BalanceCard';
+import { InvoicesTable } from '../components/InvoicesTable';
+import { PaymentsTable } from '../components/PaymentsTable';
+
+export default function AccountBillingPage() {
+  return (
+    <>
+      <h1>Billing</h1>
+      <BalanceCard />
+      <nav className="link-row" aria-label="Credit history">
+        <Link to="/account/transactions">Credit transactions</Link>
+        <Link to="/account/usage-logs">Usage logs</Link>
+      </nav>
+      <InvoicesTable />
+      <PaymentsTable />
+    </>
+  );
+}

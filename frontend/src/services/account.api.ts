@@ -1,0 +1,59 @@
+import { queryOptions, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { fetchAPI } from './api';
+import { accountKeys, authKeys } from './queryKeys';
+import type { Account, AccountSettingsUpdate, Paginated, Role, UsageAnalytics, User } from './types';
+
+export interface InviteInput {
+  email: string;
+  role: Role;
+  first_name?: string;
+  last_name?: string;
+}
+
+export const getAccountSettings = () => fetchAPI<Account>('account/settings/');
+export const updateAccountSettings = (data: AccountSettingsUpdate) =>
+  fetchAPI<Account>('account/settings/', { method: 'PATCH', body: data });
+
+export const getTeamMembers = () => fetchAPI<Paginated<User>>('account/team/', { query: { page_size: 100 } });
+export const inviteTeamMember = (input: InviteInput) =>
+  fetchAPI<User>('account/team/', { method: 'POST', body: input });
+export const updateTeamMemberRole = ({ id, role }: { id: number; role: Role }) =>
+  fetchAPI<User>(`account/team/${id}/`, { method: 'PATCH', body: { role } });
+export const removeTeamMember = (id: number) => fetchAPI<null>(`account/team/${id}/`, { method: 'DELETE' });
+
+export const getUsageAnalytics = (days: number) =>
+  fetchAPI<UsageAnalytics>('account/usage/analytics/', { query: { days } });
+
+export const accountSettingsQuery = () => queryOptions({ queryKey: accountKeys.settings(), queryFn: getAccountSettings });
+export const teamMembersQuery = () => queryOptions({ queryKey: accountKeys.team(), queryFn: getTeamMembers });
+export const usageAnalyticsQuery = (days: number) =>
+  queryOptions({ queryKey: accountKeys.analytics(days), queryFn: () => getUsageAnalytics(days) });
+
+export const useAccountSettings = () => useQuery(accountSettingsQuery());
+export const useTeamMembers = () => useQuery(teamMembersQuery());
+export const useUsageAnalytics = (days: number) =>
+  useQuery({ ...usageAnalyticsQuery(days), placeholderData: (prev) => prev });
+
+export function useUpdateAccountSettings() {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: updateAccountSettings,
+    onSuccess: (account) => {
+      queryClient.setQueryData(accountKeys.settings(), account);
+      // The app shell shows the account name from auth/me.
+      return queryClient.invalidateQueries({ queryKey: authKeys.me });
+    },
+  });
+}
+
+function useTeamMutation<TInput, TOutput>(mutationFn: (input: TInput) => Promise<TOutput>) {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn,
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: accountKeys.team() }),
+  });
+}
+
+export const useInviteTeamMember = () => useTeamMutation(inviteTeamMember);
+export const useUpdateTeamMemberRole = () => useTeamMutation(updateTeamMemberRole);
+export const useRemoveTeamMember = () => useTeamMutation(removeTeamMember);

@@ -1,0 +1,26 @@
+// Every query key in one place, nested so one prefix invalidates a whole family
+// (a purchase invalidates everything under billingKeys.all).
+import type { QueryParams } from './api';
+
+export const authKeys = {
+  me: ['auth', 'me'] as const,
+};
+
+export const billingKeys = {
+  all: ['billing'] as const,
+  balance: () => [...billingKeys.all, 'balance'] as const,
+  transactions: (params: QueryParams) => [...billingKeys.all, 'transactions', params] as const,
+  usageLogs: (params: QueryParams) => [...billingKeys.all, 'usage-logs', params] as const,
+  creditCosts: () => [...billingKeys.all, 'credit-costs'] as const,
+  invoices: (params: QueryParams) => [...billingKeys.all, 'invoices', params] as const,
+  payments: (params: QueryParams) => [...billingKeys.all, 'payments', params] as const,
+  paymentMethods: () => [...billingKeys.all, 'payment-methods'] as const,
+  packages: () => [...billingKeys.all, 'packages'] as const,
+};
+
+export const accountKeys = {
+  all: ['account'] as const,
+  settings: () => [...accountKeys.all, 'settings'] as const,
+  team: () => [...accountKeys.all, 'team'] as const,
+  analytics: (days: number) => [...accountKeys.all, 'analytics', days] as const,
+};
