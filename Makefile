@@ -1,0 +1,69 @@
+# creditdesk: `make run` serves the product on SQLite, `make test` runs every test. See README.md.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+HOST ?= 127.0.0.1
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
+CORES := $(shell nproc 2>/dev/null || echo 1)
+WEB_CONCURRENCY ?= $(shell echo $$(( 2 * $(CORES) + 1 )))
+DEV_ENV := DEBUG=1 BILLING_SANDBOX=$${BILLING_SANDBOX:-1}
+
+.PHONY: setup backend frontend run serve test lint test-sqlite test-postgres test-frontend test-e2e reliability bench clean
+
+setup: backend frontend
+
+backend: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	mkdir -p var
+	touch $@
+
+frontend:
+	@if [ -f frontend/package.json ]; then \
+		cd frontend && { [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund; } && npm run build; \
+	else echo "no frontend/ yet: skipping the front-end build"; fi
+
+run: setup
+	$(DEV_ENV) $(BIN)/python manage.py migrate --noinput
+	$(DEV_ENV) $(BIN)/python manage.py seed_demo
+	$(DEV_ENV) $(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+serve: setup
+	@test -n "$$SECRET_KEY" || { echo "make serve is production mode: set SECRET_KEY (and DATABASE_URL)"; exit 1; }
+	DEBUG=0 $(BIN)/python manage.py migrate --noinput
+	DEBUG=0 $(BIN)/python manage.py collectstatic --noinput -v 0
+	DEBUG=0 CACHE_URL=$${CACHE_URL:-redis://127.0.0.1:6379/0} $(BIN)/gunicorn config.wsgi:application \
+		--bind $(HOST):$(PORT) --workers $(WEB_CONCURRENCY) --access-logfile - --graceful-timeout 20
+
+lint: backend
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
+
+test-sqlite: backend
+	$(BIN)/pytest -q -m "not postgres and not e2e" creditdesk
+
+test-postgres: backend
+	TEST_DATABASE_URL=$(TEST_DATABASE_URL) bash scripts/test-postgres.sh
+
+test-frontend: frontend
+	@if [ -f frontend/package.json ]; then cd frontend && npm test; else echo "no frontend/ yet"; fi
+
+test-e2e: setup
+	@if [ -d tests/e2e ]; then $(BIN)/pytest -q -m e2e tests/e2e; else echo "no tests/e2e yet"; fi
+
+test: setup lint test-sqlite test-postgres test-frontend test-e2e
+
+reliability: backend
+	bash scripts/reliability.sh
+
+bench: setup
+	bash bench/run.sh
+
+clean:
+	rm -rf $(VENV) var frontend/node_modules frontend/dist

@@ -1,0 +1,93 @@
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+
+from creditdesk.accounts.models import Account, Invitation, User
+from creditdesk.billing.services.ledger import InsufficientCredits, adjust_credits
+from creditdesk.tenancy.audit import client_ip, record_audit
+
+
+class AdjustCreditsForm(forms.Form):
+    amount = forms.IntegerField(help_text="Signed: positive adds credits, negative takes them away.")
+    reason = forms.CharField(max_length=255)
+
+    def clean_amount(self) -> int:
+        amount = self.cleaned_data["amount"]
+        if amount == 0:
+            raise forms.ValidationError("An adjustment of zero changes nothing.")
+        return amount
+
+
+@admin.register(Account)
+class AccountAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "plan", "credits", "is_active", "created_at"]
+    list_filter = ["plan", "is_active"]
+    search_fields = ["name", "slug", "billing_email"]
+    readonly_fields = ["credits", "created_at", "updated_at"]
+
+    def get_urls(self) -> list:
+        custom = [
+            path(
+                "<int:account_id>/adjust-credits/",
+                self.admin_site.admin_view(self.adjust_credits_view),
+                name="accounts_account_adjust_credits",
+            )
+        ]
+        return custom + super().get_urls()
+
+    def adjust_credits_view(self, request: HttpRequest, account_id: int) -> HttpResponse:
+        if not request.user.has_perm("accounts.change_account"):
+            raise PermissionDenied
+        account = get_object_or_404(Account, pk=account_id)
+        form = AdjustCreditsForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            amount, reason = form.cleaned_data["amount"], form.cleaned_data["reason"]
+            try:
+                adjust_credits(account=account, amount=amount, reason=reason, created_by=request.user)
+            except InsufficientCredits as exc:
+                form.add_error("amount", exc.message)
+            else:
+                record_audit(
+                    account=account,
+                    actor=request.user,
+                    action="credits.adjusted",
+                    target=account.slug,
+                    changes={"amount": amount, "reason": reason},
+                    ip_address=client_ip(request),
+                )
+                self.message_user(request, f"Adjusted {account} by {amount:+d} credits.", messages.SUCCESS)
+                return HttpResponseRedirect(reverse("admin:accounts_account_change", args=[account.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Adjust credits of {account}",
+            "form": form,
+            "account": account,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/accounts/adjust_credits.html", context)
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    ordering = ["email"]
+    list_display = ["email", "account", "role", "is_active", "is_staff", "date_joined"]
+    list_filter = ["role", "is_active", "is_staff"]
+    search_fields = ["email", "first_name", "last_name"]
+    fieldsets = [
+        (None, {"fields": ["email", "password"]}),
+        ("Profile", {"fields": ["first_name", "last_name", "account", "role"]}),
+        ("Permissions", {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]}),
+        ("Dates", {"fields": ["last_login", "date_joined"]}),
+    ]
+    add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    list_display = ["user", "account", "expires_at", "accepted_at", "revoked_at"]
+    readonly_fields = ["token_hash"]

@@ -1,0 +1,143 @@
+import pycountry
+from rest_framework import serializers
+
+from creditdesk.accounts.models import Account, User
+from creditdesk.billing.models import Plan
+from creditdesk.core.serializers import StrictInputSerializer, StrictModelSerializer
+from creditdesk.tenancy.models import AuditLog
+from creditdesk.tenancy.roles import Role
+
+COUNTRY_CODES = frozenset(country.alpha_2 for country in pycountry.countries)
+
+
+class PlanSummarySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Plan
+        fields = ["id", "name", "slug", "credits_per_month", "max_users", "price_monthly"]
+
+
+class AccountSerializer(serializers.ModelSerializer):
+    credit_balance = serializers.IntegerField(source="credits", read_only=True)
+    plan = PlanSummarySerializer(read_only=True)
+
+    class Meta:
+        model = Account
+        fields = [
+            "id",
+            "name",
+            "slug",
+            "billing_email",
+            "billing_address_line1",
+            "billing_address_line2",
+            "billing_city",
+            "billing_state",
+            "billing_postal_code",
+            "billing_country",
+            "tax_id",
+            "credit_balance",
+            "plan",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class AccountSettingsUpdateSerializer(StrictModelSerializer):
+    class Meta:
+        model = Account
+        fields = [
+            "name",
+            "billing_email",
+            "billing_address_line1",
+            "billing_address_line2",
+            "billing_city",
+            "billing_state",
+            "billing_postal_code",
+            "billing_country",
+            "tax_id",
+        ]
+
+    def validate_name(self, value: str) -> str:
+        if not value.strip():
+            raise serializers.ValidationError("The account name may not be blank.")
+        return value.strip()
+
+    def validate_billing_country(self, value: str) -> str:
+        code = value.strip().upper()
+        if code and code not in COUNTRY_CODES:
+            raise serializers.ValidationError("Enter an ISO 3166-1 alpha-2 country code, such as US or DE.")
+        return code
+
+
+class UserSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = User
+        fields = [
+            "id",
+            "email",
+            "first_name",
+            "last_name",
+            "role",
+            "is_active",
+            "is_staff",
+            "date_joined",
+            "last_login",
+        ]
+        read_only_fields = fields
+
+
+class RegisterSerializer(StrictInputSerializer):
+    email = serializers.CharField(max_length=254)
+    password = serializers.CharField(write_only=True, max_length=128, trim_whitespace=False)
+    account_name = serializers.CharField(max_length=120)
+    first_name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
+    last_name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
+
+
+class LoginSerializer(StrictInputSerializer):
+    email = serializers.CharField(max_length=254)
+    password = serializers.CharField(write_only=True, max_length=128, trim_whitespace=False)
+
+
+class RefreshSerializer(StrictInputSerializer):
+    refresh = serializers.CharField()
+
+
+class TokenPairSerializer(serializers.Serializer):
+    access = serializers.CharField()
+    refresh = serializers.CharField()
+
+
+class SessionSerializer(TokenPairSerializer):
+    user = UserSerializer()
+    account = AccountSerializer()
+
+
+class MeSerializer(serializers.Serializer):
+    user = UserSerializer()
+    account = AccountSerializer()
+
+
+class AcceptInvitationSerializer(StrictInputSerializer):
+    token = serializers.CharField()
+    password = serializers.CharField(write_only=True, max_length=128, trim_whitespace=False)
+    first_name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
+    last_name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
+
+
+class InviteSerializer(StrictInputSerializer):
+    email = serializers.CharField(max_length=254)
+    first_name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
+    last_name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
+    role = serializers.ChoiceField(choices=Role.choices, required=False, default=Role.MEMBER)
+
+
+class RoleSerializer(StrictInputSerializer):
+    role = serializers.ChoiceField(choices=Role.choices)
+
+
+class AuditLogSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AuditLog
+        fields = ["id", "actor_email", "action", "target", "changes", "ip_address", "created_at"]
+        read_only_fields = fields

@@ -1,0 +1,366 @@
+"""Every write of the accounts domain: sign-up, sign-in, settings and the team."""
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.mail import send_mail
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.text import slugify
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from creditdesk.accounts.models import Account, Invitation, User
+from creditdesk.billing.models import CreditTransaction, Plan
+from creditdesk.billing.services.ledger import grant_credits
+from creditdesk.core.errors import ApplicationError, NotFound, PermissionDenied, ValidationFailed
+from creditdesk.tenancy.audit import record_audit
+from creditdesk.tenancy.roles import MANAGERS, Role
+
+EDITABLE_SETTINGS = (
+    "name",
+    "billing_email",
+    "billing_address_line1",
+    "billing_address_line2",
+    "billing_city",
+    "billing_state",
+    "billing_postal_code",
+    "billing_country",
+    "tax_id",
+)
+
+
+class InvalidCredentials(ApplicationError):
+    status_code = 401
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access: str
+    refresh: str
+
+
+def issue_tokens(user: User) -> TokenPair:
+    refresh = RefreshToken.for_user(user)
+    return TokenPair(access=str(refresh.access_token), refresh=str(refresh))
+
+
+def revoke_refresh_tokens(user: User) -> None:
+    """Blacklists every outstanding refresh token of the user (removal, deactivation)."""
+    outstanding = OutstandingToken.objects.filter(user=user).exclude(blacklistedtoken__isnull=False)
+    BlacklistedToken.objects.bulk_create(
+        [BlacklistedToken(token=token) for token in outstanding], ignore_conflicts=True
+    )
+
+
+def normalize_email(email: str) -> str:
+    email = (email or "").strip().lower()
+    try:
+        validate_email(email)
+    except DjangoValidationError as exc:
+        raise ValidationFailed.on_field("email", "Enter a valid email address.") from exc
+    return email
+
+
+def _check_password(password: str, *, user: User, field: str = "password") -> None:
+    try:
+        validate_password(password, user=user)
+    except DjangoValidationError as exc:
+        raise ValidationFailed(exc.messages[0], errors={field: list(exc.messages)}) from exc
+
+
+def _unique_slug(name: str) -> str:
+    base = slugify(name)[:120] or "account"
+    candidate, suffix = base, 2
+    while Account.objects.filter(slug=candidate).exists():
+        candidate, suffix = f"{base}-{suffix}", suffix + 1
+    return candidate
+
+
+def default_plan() -> Plan:
+    plan = Plan.objects.filter(is_default=True, is_active=True).first()
+    if plan is None:
+        raise ApplicationError("No default plan is configured; run `python manage.py seed_catalog`.")
+    return plan
+
+
+def register_account(
+    *,
+    email: str,
+    password: str,
+    account_name: str,
+    first_name: str = "",
+    last_name: str = "",
+    ip: str | None = None,
+) -> tuple[User, Account]:
+    email = normalize_email(email)
+    account_name = (account_name or "").strip()
+    if not account_name:
+        raise ValidationFailed.on_field("account_name", "This field may not be blank.")
+    if User.objects.filter(email__iexact=email).exists():
+        raise ValidationFailed.on_field("email", "A user with this email already exists.")
+    _check_password(password, user=User(email=email, first_name=first_name, last_name=last_name))
+    plan = default_plan()
+    for _attempt in range(5):
+        try:
+            with transaction.atomic():
+                account = Account.objects.create(
+                    name=account_name, slug=_unique_slug(account_name), plan=plan
+                )
+                user = User.objects.create_user(
+                    email,
+                    password,
+                    account=account,
+                    role=Role.OWNER,
+                    first_name=first_name,
+                    last_name=last_name,
+                )
+                if plan.credits_per_month:
+                    grant_credits(
+                        account=account,
+                        amount=plan.credits_per_month,
+                        transaction_type=CreditTransaction.Type.GRANT,
+                        description="Initial credits",
+                        reference="initial",
+                        created_by=user,
+                    )
+                record_audit(
+                    account=account,
+                    actor=user,
+                    action="account.registered",
+                    target=account.slug,
+                    ip_address=ip,
+                )
+                return user, account
+        except IntegrityError as exc:
+            if User.objects.filter(email__iexact=email).exists():
+                raise ValidationFailed.on_field("email", "A user with this email already exists.") from exc
+            # a concurrent sign-up took the slug: try the next one
+    raise ApplicationError("Could not allocate a unique account slug; try another account name.")
+
+
+def login(*, email: str, password: str, ip: str | None = None) -> User:
+    user = authenticate(username=(email or "").strip().lower(), password=password or "")
+    if user is None or user.account_id is None or not user.account.is_active:
+        raise InvalidCredentials("Invalid email or password.")
+    user.last_login = timezone.now()
+    user.save(update_fields=["last_login"])
+    record_audit(account=user.account, actor=user, action="auth.login", target=user.email, ip_address=ip)
+    return user
+
+
+def update_account_settings(
+    *, account: Account, actor: User, data: dict[str, Any], ip: str | None = None
+) -> Account:
+    forbidden = sorted(set(data) - set(EDITABLE_SETTINGS))
+    if forbidden:
+        raise ValidationFailed(
+            f"{forbidden[0]}: this field cannot be changed.",
+            errors={field: ["This field cannot be changed."] for field in forbidden},
+        )
+    with transaction.atomic():
+        account = Account.objects.select_for_update().select_related("plan").get(pk=account.pk)
+        changes = {
+            field: {"from": getattr(account, field), "to": value}
+            for field, value in data.items()
+            if getattr(account, field) != value
+        }
+        for field, value in data.items():
+            setattr(account, field, value)
+        account.save()
+        if changes:
+            record_audit(
+                account=account,
+                actor=actor,
+                action="settings.updated",
+                target=account.slug,
+                changes=changes,
+                ip_address=ip,
+            )
+    return account
+
+
+# --- Team -------------------------------------------------------------------------------------------------
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _ensure_may_grant(actor: User, role: str) -> None:
+    if role in MANAGERS and actor.role != Role.OWNER:
+        raise PermissionDenied("Only an owner may grant the owner or admin role.")
+
+
+def _member(account: Account, member_id: Any, *, lock: bool = False) -> User:
+    members = User.objects.filter(account=account)
+    if lock:
+        members = members.select_for_update()
+    try:
+        return members.get(pk=int(member_id))
+    except (User.DoesNotExist, TypeError, ValueError) as exc:
+        raise NotFound("No such team member.") from exc
+
+
+def _lock_account(account: Account) -> Account:
+    return Account.objects.select_for_update().select_related("plan").get(pk=account.pk)
+
+
+def invite_member(
+    *,
+    account: Account,
+    inviter: User,
+    email: str,
+    first_name: str = "",
+    last_name: str = "",
+    role: str = Role.MEMBER,
+    ip: str | None = None,
+) -> tuple[User, str]:
+    """Creates an invited (inactive) member and mails a single-use token; returns the member and token."""
+    email = normalize_email(email)
+    if role not in Role.values:
+        raise ValidationFailed.on_field("role", f"Role must be one of {', '.join(Role.values)}.")
+    _ensure_may_grant(inviter, role)
+    with transaction.atomic():
+        account = _lock_account(account)  # serializes invitations: the seat count cannot be overrun
+        existing = User.objects.select_for_update().filter(email__iexact=email).first()
+        if existing is not None and existing.account_id is not None:
+            where = "this" if existing.account_id == account.pk else "another"
+            raise ValidationFailed.on_field(
+                "email", f"This email already belongs to a member of {where} account."
+            )
+        seats = User.objects.filter(account=account).count()
+        if seats >= account.plan.max_users:
+            raise ValidationFailed.on_field(
+                "email",
+                f"The {account.plan.name} plan allows {account.plan.max_users} members; all seats are taken.",
+            )
+        member = existing or User(email=email)
+        member.account, member.role, member.is_active = account, role, False
+        member.first_name, member.last_name = first_name or member.first_name, last_name or member.last_name
+        member.set_unusable_password()
+        member.save()
+        token = secrets.token_urlsafe(32)
+        Invitation.objects.create(
+            account=account,
+            user=member,
+            invited_by=inviter,
+            token_hash=_hash_token(token),
+            expires_at=timezone.now() + timedelta(days=settings.INVITATION_TTL_DAYS),
+        )
+        record_audit(
+            account=account,
+            actor=inviter,
+            action="team.invited",
+            target=email,
+            changes={"role": role},
+            ip_address=ip,
+        )
+        transaction.on_commit(
+            lambda: _send_invitation(member=member, account=account, inviter=inviter, token=token)
+        )
+    return member, token
+
+
+def _send_invitation(*, member: User, account: Account, inviter: User, token: str) -> None:
+    link = f"{settings.SITE_URL}/accept-invitation?token={token}"
+    send_mail(
+        subject=f"You are invited to {account.name} on creditdesk",
+        message=(
+            f"{inviter.email} invited you to join {account.name} on creditdesk.\n\n"
+            f"Accept the invitation and choose your password here (valid for {settings.INVITATION_TTL_DAYS} days):\n"
+            f"{link}\n"
+        ),
+        from_email=None,
+        recipient_list=[member.email],
+    )
+
+
+def accept_invitation(*, token: str, password: str, first_name: str = "", last_name: str = "") -> User:
+    with transaction.atomic():
+        invitation = (
+            Invitation.objects.select_for_update()
+            .select_related("user", "account")
+            .filter(token_hash=_hash_token(token or ""))
+            .first()
+        )
+        if (
+            invitation is None
+            or not invitation.is_usable()
+            or invitation.user.account_id != invitation.account_id
+        ):
+            raise ValidationFailed.on_field("token", "This invitation is invalid, used or expired.")
+        member = invitation.user
+        if first_name:
+            member.first_name = first_name
+        if last_name:
+            member.last_name = last_name
+        _check_password(password, user=member)
+        member.set_password(password)
+        member.is_active = True
+        member.save()
+        invitation.accepted_at = timezone.now()
+        invitation.save(update_fields=["accepted_at", "updated_at"])
+        record_audit(
+            account=invitation.account, actor=member, action="team.invitation_accepted", target=member.email
+        )
+    return member
+
+
+def _ensure_another_owner_remains(account: Account, leaving: User) -> None:
+    others = User.objects.filter(account=account, role=Role.OWNER, is_active=True).exclude(pk=leaving.pk)
+    if leaving.role == Role.OWNER and not others.exists():
+        raise ValidationFailed("The account's last owner cannot be removed or demoted.")
+
+
+def change_member_role(
+    *, account: Account, actor: User, member_id: Any, role: str, ip: str | None = None
+) -> User:
+    if role not in Role.values:
+        raise ValidationFailed.on_field("role", f"Role must be one of {', '.join(Role.values)}.")
+    with transaction.atomic():
+        _lock_account(account)
+        member = _member(account, member_id, lock=True)
+        _ensure_may_grant(actor, role)
+        if member.role in MANAGERS and actor.role != Role.OWNER:
+            raise PermissionDenied("Only an owner may change the role of an owner or admin.")
+        if role != Role.OWNER:
+            _ensure_another_owner_remains(account, member)
+        if member.role != role:
+            record_audit(
+                account=account,
+                actor=actor,
+                action="team.role_changed",
+                target=member.email,
+                changes={"role": {"from": member.role, "to": role}},
+                ip_address=ip,
+            )
+            member.role = role
+            member.save(update_fields=["role"])
+    return member
+
+
+def remove_member(*, account: Account, actor: User, member_id: Any, ip: str | None = None) -> None:
+    with transaction.atomic():
+        _lock_account(account)
+        member = _member(account, member_id, lock=True)
+        if member.pk == actor.pk:
+            raise ValidationFailed("You cannot remove yourself from the account.")
+        if member.role == Role.OWNER and actor.role != Role.OWNER:
+            raise PermissionDenied("An admin cannot remove an owner.")
+        _ensure_another_owner_remains(account, member)
+        member.account, member.is_active, member.role = None, False, Role.MEMBER
+        member.save(update_fields=["account", "is_active", "role"])
+        Invitation.objects.filter(user=member, accepted_at__isnull=True, revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )
+        revoke_refresh_tokens(member)
+        record_audit(account=account, actor=actor, action="team.removed", target=member.email, ip_address=ip)

@@ -1,0 +1,19 @@
+from django.urls import path
+
+from creditdesk.accounts import views
+
+auth_urlpatterns = [
+    path("register/", views.RegisterView.as_view(), name="auth-register"),
+    path("login/", views.LoginView.as_view(), name="auth-login"),
+    path("refresh/", views.RefreshView.as_view(), name="auth-refresh"),
+    path("logout/", views.LogoutView.as_view(), name="auth-logout"),
+    path("me/", views.MeView.as_view(), name="auth-me"),
+    path("invitations/accept/", views.AcceptInvitationView.as_view(), name="auth-accept-invitation"),
+]
+
+account_urlpatterns = [
+    path("settings/", views.AccountSettingsView.as_view(), name="account-settings"),
+    path("team/", views.TeamListView.as_view(), name="account-team"),
+    path("team/<int:member_id>/", views.TeamMemberView.as_view(), name="account-team-member"),
+    path("audit-log/", views.AuditLogListView.as_view(), name="account-audit-log"),
+]

@@ -1,0 +1,192 @@
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.generics import ListAPIView
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.serializers import TokenRefreshSerializer
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from creditdesk.accounts import selectors, services
+from creditdesk.accounts.models import User
+from creditdesk.accounts.serializers import (
+    AcceptInvitationSerializer,
+    AccountSerializer,
+    AccountSettingsUpdateSerializer,
+    AuditLogSerializer,
+    InviteSerializer,
+    LoginSerializer,
+    MeSerializer,
+    RefreshSerializer,
+    RegisterSerializer,
+    RoleSerializer,
+    SessionSerializer,
+    TokenPairSerializer,
+    UserSerializer,
+)
+from creditdesk.core.errors import ApplicationError
+from creditdesk.core.throttling import LoginEmailThrottle, LoginIPThrottle
+from creditdesk.tenancy.audit import client_ip
+from creditdesk.tenancy.permissions import IsAccountManager, ManagersWriteMembersRead
+from creditdesk.tenancy.views import AccountScopedMixin
+
+
+class TokenRefused(ApplicationError):
+    status_code = 401
+
+
+def session_payload(user: User) -> dict:
+    tokens = services.issue_tokens(user)
+    return {
+        "access": tokens.access,
+        "refresh": tokens.refresh,
+        "user": UserSerializer(user).data,
+        "account": AccountSerializer(user.account).data,
+    }
+
+
+def validated(serializer_class: type, request: Request) -> dict:
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+class RegisterView(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes = [LoginIPThrottle]
+
+    @extend_schema(request=RegisterSerializer, responses={201: SessionSerializer})
+    def post(self, request: Request) -> Response:
+        data = validated(RegisterSerializer, request)
+        user, _account = services.register_account(**data, ip=client_ip(request))
+        return Response(session_payload(user), status=status.HTTP_201_CREATED)
+
+
+class LoginView(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes = [LoginIPThrottle, LoginEmailThrottle]
+
+    @extend_schema(request=LoginSerializer, responses=SessionSerializer)
+    def post(self, request: Request) -> Response:
+        data = validated(LoginSerializer, request)
+        user = services.login(email=data["email"], password=data["password"], ip=client_ip(request))
+        return Response(session_payload(user))
+
+
+class RefreshView(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(request=RefreshSerializer, responses=TokenPairSerializer)
+    def post(self, request: Request) -> Response:
+        data = validated(RefreshSerializer, request)
+        try:
+            token = RefreshToken(data["refresh"])
+            user = User.objects.select_related("account").filter(pk=token.payload.get("user_id")).first()
+            if user is None or not user.is_active or user.account_id is None:
+                raise TokenError("This user no longer belongs to an active account.")
+            refreshed = TokenRefreshSerializer(data={"refresh": data["refresh"]})
+            refreshed.is_valid(raise_exception=True)
+        except TokenError as exc:
+            raise TokenRefused("The refresh token is invalid, expired or revoked.") from exc
+        return Response(refreshed.validated_data)
+
+
+class LogoutView(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(request=RefreshSerializer, responses={200: None})
+    def post(self, request: Request) -> Response:
+        data = validated(RefreshSerializer, request)
+        try:
+            RefreshToken(data["refresh"]).blacklist()
+        except TokenError as exc:
+            raise TokenRefused("The refresh token is invalid, expired or revoked.") from exc
+        return Response(None)
+
+
+class MeView(APIView):
+    @extend_schema(responses=MeSerializer)
+    def get(self, request: Request) -> Response:
+        return Response(
+            {"user": UserSerializer(request.user).data, "account": AccountSerializer(request.account).data}
+        )
+
+
+class AcceptInvitationView(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes = [LoginIPThrottle]
+
+    @extend_schema(request=AcceptInvitationSerializer, responses=SessionSerializer)
+    def post(self, request: Request) -> Response:
+        data = validated(AcceptInvitationSerializer, request)
+        user = services.accept_invitation(**data)
+        return Response(session_payload(user))
+
+
+class AccountSettingsView(APIView):
+    permission_classes = [ManagersWriteMembersRead]
+
+    @extend_schema(responses=AccountSerializer)
+    def get(self, request: Request) -> Response:
+        return Response(AccountSerializer(request.account).data)
+
+    @extend_schema(request=AccountSettingsUpdateSerializer, responses=AccountSerializer)
+    def patch(self, request: Request) -> Response:
+        serializer = AccountSettingsUpdateSerializer(
+            instance=request.account, data=request.data, partial=True
+        )
+        serializer.is_valid(raise_exception=True)
+        account = services.update_account_settings(
+            account=request.account, actor=request.user, data=serializer.validated_data, ip=client_ip(request)
+        )
+        return Response(AccountSerializer(account).data)
+
+
+class TeamListView(AccountScopedMixin, ListAPIView):
+    permission_classes = [ManagersWriteMembersRead]
+    serializer_class = UserSerializer
+    selector = selectors.team_member_list
+
+    @extend_schema(request=InviteSerializer, responses={201: UserSerializer})
+    def post(self, request: Request) -> Response:
+        data = validated(InviteSerializer, request)
+        member, _token = services.invite_member(
+            account=request.account, inviter=request.user, ip=client_ip(request), **data
+        )
+        return Response(UserSerializer(member).data, status=status.HTTP_201_CREATED)
+
+
+class TeamMemberView(APIView):
+    permission_classes = [IsAccountManager]
+
+    @extend_schema(request=RoleSerializer, responses=UserSerializer)
+    def patch(self, request: Request, member_id: int) -> Response:
+        data = validated(RoleSerializer, request)
+        member = services.change_member_role(
+            account=request.account,
+            actor=request.user,
+            member_id=member_id,
+            role=data["role"],
+            ip=client_ip(request),
+        )
+        return Response(UserSerializer(member).data)
+
+    @extend_schema(responses={200: None})
+    def delete(self, request: Request, member_id: int) -> Response:
+        services.remove_member(
+            account=request.account, actor=request.user, member_id=member_id, ip=client_ip(request)
+        )
+        return Response(None)
+
+
+class AuditLogListView(AccountScopedMixin, ListAPIView):
+    permission_classes = [IsAccountManager]
+    serializer_class = AuditLogSerializer
+    selector = selectors.audit_log_list

@@ -1,0 +1,308 @@
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from creditdesk.core.models import TimeStampedModel
+
+
+def money_field(**kwargs: object) -> models.DecimalField:
+    return models.DecimalField(
+        max_digits=settings.MONEY_MAX_DIGITS,
+        decimal_places=settings.MONEY_DECIMAL_PLACES,
+        default=Decimal("0.00"),
+        **kwargs,
+    )
+
+
+class OperationType(models.TextChoices):
+    CLUSTERING = "clustering", "Keyword clustering"
+    IDEA_GENERATION = "idea_generation", "Idea generation"
+    CONTENT_GENERATION = "content_generation", "Content writing"
+    IMAGE_GENERATION = "image_generation", "Image generation"
+    IMAGE_PROMPT_EXTRACTION = "image_prompt_extraction", "Image prompt extraction"
+    LINKING = "linking", "Internal linking"
+    OPTIMIZATION = "optimization", "Content optimization"
+
+
+class Plan(TimeStampedModel):
+    name = models.CharField(max_length=80)
+    slug = models.SlugField(unique=True)
+    price_monthly = money_field()  # what the plan costs per month, in `currency`
+    currency = models.CharField(max_length=3, default="USD")
+    credits_per_month = models.PositiveIntegerField()  # granted as `subscription` at each month's start
+    max_users = models.PositiveIntegerField()  # seat limit, invited members included
+    is_active = models.BooleanField(default=True)
+    is_default = models.BooleanField(default=False)  # the plan new accounts start on
+    sort_order = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["sort_order", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_default"], condition=models.Q(is_default=True), name="one_default_plan"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class LedgerQuerySet(models.QuerySet):
+    def update(self, **kwargs: object) -> int:
+        raise TypeError("The credit ledger is append-only: ledger rows are never updated.")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise TypeError("The credit ledger is append-only: ledger rows are never deleted.")
+
+
+class CreditTransaction(models.Model):
+    """One row per change of an account's balance. Append-only; written only by services/ledger.py."""
+
+    class Type(models.TextChoices):
+        GRANT = "grant", "Grant"
+        SUBSCRIPTION = "subscription", "Subscription"
+        PURCHASE = "purchase", "Purchase"
+        DEDUCTION = "deduction", "Deduction"
+        REFUND = "refund", "Refund"
+        ADJUSTMENT = "adjustment", "Adjustment"
+
+    account = models.ForeignKey(
+        "accounts.Account", on_delete=models.PROTECT, related_name="credit_transactions"
+    )
+    transaction_type = models.CharField(max_length=16, choices=Type.choices)
+    amount = models.BigIntegerField()  # signed change of the balance, in credits
+    balance_after = models.BigIntegerField()  # the account's balance right after this row
+    description = models.CharField(max_length=255, blank=True)
+    # Makes a system grant happen once: unique per account when set (e.g. "subscription:2026-11").
+    reference = models.CharField(max_length=128, blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = LedgerQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["account", "-created_at", "-id"], name="ledger_account_recent"),
+            models.Index(fields=["account", "transaction_type", "-created_at"], name="ledger_account_type"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "reference"],
+                condition=~models.Q(reference=""),
+                name="ledger_reference_once",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(balance_after__gte=0), name="ledger_balance_non_negative"
+            ),
+            models.CheckConstraint(condition=~models.Q(amount=0), name="ledger_amount_non_zero"),
+        ]
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if self.pk is not None and not self._state.adding:
+            raise TypeError("The credit ledger is append-only: ledger rows are never updated.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        raise TypeError("The credit ledger is append-only: ledger rows are never deleted.")
+
+    def __str__(self) -> str:
+        return f"{self.transaction_type} {self.amount:+d} -> {self.balance_after}"
+
+
+class CreditCost(TimeStampedModel):
+    """The server-side price list: what one unit of an operation costs in credits."""
+
+    operation_type = models.CharField(max_length=32, unique=True)
+    display_name = models.CharField(max_length=80)
+    credits_per_unit = models.PositiveIntegerField()
+    unit = models.CharField(max_length=40, default="request")  # label of one unit, e.g. "article"
+    description = models.CharField(max_length=255, blank=True)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["operation_type"]
+
+    def __str__(self) -> str:
+        return f"{self.display_name}: {self.credits_per_unit}/{self.unit}"
+
+
+class CreditUsageLog(models.Model):
+    """What a metered operation spent: credits from the price list, and the provider's cost to us."""
+
+    account = models.ForeignKey("accounts.Account", on_delete=models.PROTECT, related_name="usage_logs")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    operation_type = models.CharField(max_length=32)
+    units = models.PositiveIntegerField(default=1)
+    credits_used = models.PositiveIntegerField()
+    cost_usd = models.DecimalField(
+        max_digits=14, decimal_places=4, null=True, blank=True
+    )  # provider cost, USD
+    model = models.CharField(max_length=120, blank=True)
+    tokens_input = models.PositiveIntegerField(null=True, blank=True)
+    tokens_output = models.PositiveIntegerField(null=True, blank=True)
+    reference_id = models.CharField(max_length=128, blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    transaction = models.OneToOneField(CreditTransaction, on_delete=models.PROTECT, related_name="usage_log")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["account", "-created_at", "-id"], name="usage_account_recent"),
+            models.Index(fields=["account", "operation_type", "-created_at"], name="usage_account_operation"),
+        ]
+
+
+class DailyLedgerRollup(models.Model):
+    """Per account, day and transaction type: the sum and count of ledger amounts (written with each row)."""
+
+    account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="+")
+    date = models.DateField()
+    transaction_type = models.CharField(max_length=16, choices=CreditTransaction.Type.choices)
+    total = models.BigIntegerField(default=0)  # signed credits
+    count = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "date", "transaction_type"], name="ledger_rollup_key")
+        ]
+
+
+class DailyOperationRollup(models.Model):
+    """Per account, day and operation: credits spent, calls and provider cost (written with each usage)."""
+
+    account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="+")
+    date = models.DateField()
+    operation_type = models.CharField(max_length=32)
+    credits = models.BigIntegerField(default=0)
+    count = models.BigIntegerField(default=0)
+    cost_usd = models.DecimalField(max_digits=18, decimal_places=4, default=Decimal("0"))
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "date", "operation_type"], name="operation_rollup_key")
+        ]
+
+
+class CreditPackage(TimeStampedModel):
+    name = models.CharField(max_length=80)
+    slug = models.SlugField(unique=True)
+    credits = models.PositiveIntegerField()  # credits granted when paid
+    price = money_field()  # what the customer pays, in `currency`, before tax
+    currency = models.CharField(max_length=3, default="USD")
+    description = models.CharField(max_length=255, blank=True)
+    is_active = models.BooleanField(default=True)
+    is_featured = models.BooleanField(default=False)
+    sort_order = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["sort_order", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PaymentMethod(models.TextChoices):
+    STRIPE = "stripe", "Credit/Debit Card"
+    BANK_TRANSFER = "bank_transfer", "Bank Transfer"
+    SANDBOX = "sandbox", "Sandbox (demo)"
+
+
+class PaymentMethodConfig(models.Model):
+    payment_method = models.CharField(max_length=20, choices=PaymentMethod.choices, unique=True)
+    display_name = models.CharField(max_length=80)
+    is_enabled = models.BooleanField(default=True)  # also requires the method's environment (see providers)
+    instructions = models.TextField(blank=True)
+    sort_order = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["sort_order", "id"]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+
+class InvoiceSequence(models.Model):
+    """The last invoice number handed out in a year; bumped in the purchase's transaction (no gaps)."""
+
+    year = models.PositiveIntegerField(primary_key=True)
+    last_value = models.PositiveIntegerField(default=0)
+
+
+class Invoice(TimeStampedModel):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PENDING = "pending", "Pending"
+        PAID = "paid", "Paid"
+        VOID = "void", "Void"
+        REFUNDED = "refunded", "Refunded"
+
+    account = models.ForeignKey("accounts.Account", on_delete=models.PROTECT, related_name="invoices")
+    invoice_number = models.CharField(max_length=32, unique=True)  # INV-<year>-<seq>
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    line_items = models.JSONField(default=list)  # [{description, quantity, unit_price, amount}]
+    subtotal = money_field()  # sum of line amounts, before tax
+    tax_amount = money_field()
+    total_amount = money_field()  # subtotal + tax: what the customer owes
+    currency = models.CharField(max_length=3, default="USD")
+    billing_details = models.JSONField(default=dict)  # the buyer's billing address when issued
+    credit_package = models.ForeignKey(CreditPackage, null=True, blank=True, on_delete=models.PROTECT)
+    credits = models.PositiveIntegerField(default=0)  # credits this invoice buys
+    due_date = models.DateField(null=True, blank=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    voided_at = models.DateTimeField(null=True, blank=True)
+    refunded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["account", "-created_at", "-id"], name="invoice_account_recent")]
+
+    def __str__(self) -> str:
+        return self.invoice_number
+
+
+class Payment(TimeStampedModel):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        PENDING_APPROVAL = "pending_approval", "Pending approval"
+        PROCESSING = "processing", "Processing"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+        REFUNDED = "refunded", "Refunded"
+
+    account = models.ForeignKey("accounts.Account", on_delete=models.PROTECT, related_name="payments")
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="payments")
+    amount = money_field()  # what this payment collects, in `currency`
+    currency = models.CharField(max_length=3, default="USD")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    payment_method = models.CharField(max_length=20, choices=PaymentMethod.choices)
+    provider_reference = models.CharField(
+        max_length=255, blank=True, db_index=True
+    )  # e.g. Checkout Session id
+    provider_payment_id = models.CharField(max_length=255, blank=True, db_index=True)  # e.g. PaymentIntent id
+    reference_code = models.CharField(max_length=32, blank=True)  # what a bank transfer must quote
+    transfer_reference = models.CharField(max_length=255, blank=True)  # the customer's own transfer id
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    failure_reason = models.CharField(max_length=255, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["account", "-created_at", "-id"], name="payment_account_recent")]
+
+
+class StripeEvent(models.Model):
+    """A processed Stripe event: its unique id, written in the same transaction as its effect."""
+
+    event_id = models.CharField(max_length=255, unique=True)
+    event_type = models.CharField(max_length=80)
+    processed_at = models.DateTimeField(auto_now_add=True)

@@ -1,0 +1,71 @@
+from dataclasses import asdict
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.generics import ListAPIView
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from creditdesk.billing import selectors
+from creditdesk.billing.filters import TransactionFilter, UsageLogFilter
+from creditdesk.billing.serializers.ledger import (
+    CreditBalanceSerializer,
+    CreditCostSerializer,
+    CreditTransactionSerializer,
+    CreditUsageLogSerializer,
+    RecordUsageSerializer,
+)
+from creditdesk.billing.services.usage import record_usage
+from creditdesk.core.idempotency import run_idempotently
+from creditdesk.tenancy.permissions import CanSpendCredits
+from creditdesk.tenancy.views import AccountScopedMixin
+
+IDEMPOTENCY_HEADER = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=False,
+    description="Repeats with the same key and body replay the first response; another body is a 422.",
+)
+
+
+class CreditBalanceView(APIView):
+    @extend_schema(responses=CreditBalanceSerializer)
+    def get(self, request: Request) -> Response:
+        return Response(asdict(selectors.credit_balance(account=request.account)))
+
+
+class TransactionListView(AccountScopedMixin, ListAPIView):
+    serializer_class = CreditTransactionSerializer
+    filterset_class = TransactionFilter
+    selector = selectors.transaction_list
+
+
+class UsageLogView(AccountScopedMixin, ListAPIView):
+    permission_classes = [CanSpendCredits]
+    serializer_class = CreditUsageLogSerializer
+    filterset_class = UsageLogFilter
+    selector = selectors.usage_log_list
+
+    @extend_schema(
+        request=RecordUsageSerializer,
+        responses={201: CreditUsageLogSerializer},
+        parameters=[IDEMPOTENCY_HEADER],
+    )
+    def post(self, request: Request) -> Response:
+        def meter() -> Response:
+            serializer = RecordUsageSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            log = record_usage(account=request.account, user=request.user, **serializer.validated_data)
+            return Response(CreditUsageLogSerializer(log).data, status=status.HTTP_201_CREATED)
+
+        return run_idempotently(request, account_id=request.account.pk, action=meter)
+
+
+class CreditCostListView(ListAPIView):
+    serializer_class = CreditCostSerializer
+
+    def get_queryset(self):
+        return selectors.active_credit_costs()

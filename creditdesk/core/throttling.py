@@ -1,0 +1,39 @@
+from django.conf import settings
+from rest_framework.request import Request
+from rest_framework.throttling import SimpleRateThrottle, UserRateThrottle
+
+
+def _rate_or_none(rate: str) -> str | None:
+    return None if rate.strip().lower() in {"", "off", "none", "0"} else rate
+
+
+class ApiUserRateThrottle(UserRateThrottle):
+    """General per-user limit from API_RATE_LIMIT; 'off' disables it (metering must never be slowed)."""
+
+    scope = "api_user"
+
+    def get_rate(self) -> str | None:
+        return _rate_or_none(settings.API_RATE_LIMIT)
+
+
+class LoginIPThrottle(SimpleRateThrottle):
+    scope = "login_ip"
+
+    def get_rate(self) -> str | None:
+        return _rate_or_none(settings.LOGIN_RATE_LIMIT)
+
+    def get_cache_key(self, request: Request, view: object) -> str:
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+class LoginEmailThrottle(SimpleRateThrottle):
+    scope = "login_email"
+
+    def get_rate(self) -> str | None:
+        return _rate_or_none(settings.LOGIN_RATE_LIMIT)
+
+    def get_cache_key(self, request: Request, view: object) -> str | None:
+        email = str(request.data.get("email", "")).strip().lower() if hasattr(request.data, "get") else ""
+        if not email:
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": email}

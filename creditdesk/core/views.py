@@ -1,0 +1,73 @@
+import logging
+
+from django.conf import settings
+from django.db import connection
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views.defaults import page_not_found
+from django.views.defaults import server_error as default_server_error
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from creditdesk.core.exceptions import error_body
+
+logger = logging.getLogger(__name__)
+
+
+def database_answers() -> bool:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            return cursor.fetchone() == (1,)
+    except Exception:  # any driver error means the database is not answering
+        logger.exception("health check: database did not answer")
+        return False
+
+
+class HealthView(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes: list = []
+
+    @extend_schema(
+        responses=inline_serializer(
+            "Health", {"status": serializers.CharField(), "database": serializers.CharField()}
+        )
+    )
+    def get(self, request: Request) -> Response:
+        if not database_answers():
+            body = error_body(request._request, "The database is not answering.")
+            body["data"] = {"status": "degraded", "database": "unavailable"}
+            return Response(body, status=503)
+        return Response({"status": "ok", "database": "ok"})
+
+
+def spa_index(request: HttpRequest) -> HttpResponse:
+    """Serves the built front end for every non-API path, so client-side routes survive a reload."""
+    index = settings.FRONTEND_DIST / "index.html"
+    if not index.exists():
+        return HttpResponse(
+            "The front end is not built. Run `make run` (or `cd frontend && npm ci && npm run build`).",
+            status=503,
+            content_type="text/plain",
+        )
+    return FileResponse(index.open("rb"), content_type="text/html")
+
+
+def api_not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return JsonResponse(error_body(request, "Not found."), status=404)
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        return api_not_found(request)
+    return page_not_found(request, exception or Http404())
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        return JsonResponse(error_body(request, "Internal server error."), status=500)
+    return default_server_error(request)

@@ -1,0 +1,49 @@
+"""Authentication that also fixes the tenant: request.account is the signed-in user's account."""
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from rest_framework import exceptions
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.request import Request
+from rest_framework_simplejwt.authentication import JWTAuthentication
+from rest_framework_simplejwt.settings import api_settings
+
+
+def attach_account(request: Request, user: Any) -> None:
+    if not user.is_active or user.account_id is None or not user.account.is_active:
+        raise exceptions.AuthenticationFailed("This user no longer belongs to an active account.")
+    request._request.account = user.account
+
+
+class AccountJWTAuthentication(JWTAuthentication):
+    def get_user(self, validated_token: Any) -> Any:
+        try:
+            user_id = validated_token[api_settings.USER_ID_CLAIM]
+        except KeyError as exc:
+            raise exceptions.AuthenticationFailed(
+                "Token contained no recognizable user identification."
+            ) from exc
+        user_model = get_user_model()
+        user = (
+            user_model.objects.select_related("account", "account__plan")
+            .filter(**{api_settings.USER_ID_FIELD: user_id})
+            .first()
+        )
+        if user is None:
+            raise exceptions.AuthenticationFailed("User not found.")
+        return user
+
+    def authenticate(self, request: Request) -> tuple[Any, Any] | None:
+        result = super().authenticate(request)
+        if result is not None:
+            attach_account(request, result[0])
+        return result
+
+
+class AccountSessionAuthentication(SessionAuthentication):
+    def authenticate(self, request: Request) -> tuple[Any, Any] | None:
+        result = super().authenticate(request)
+        if result is not None:
+            attach_account(request, result[0])
+        return result
