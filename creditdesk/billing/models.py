@@ -103,6 +103,9 @@ class CreditTransaction(models.Model):
             models.CheckConstraint(condition=~models.Q(amount=0), name="ledger_amount_non_zero"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.transaction_type} {self.amount:+d} -> {self.balance_after}"
+
     def save(self, *args: object, **kwargs: object) -> None:
         if self.pk is not None and not self._state.adding:
             raise TypeError("The credit ledger is append-only: ledger rows are never updated.")
@@ -110,9 +113,6 @@ class CreditTransaction(models.Model):
 
     def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
         raise TypeError("The credit ledger is append-only: ledger rows are never deleted.")
-
-    def __str__(self) -> str:
-        return f"{self.transaction_type} {self.amount:+d} -> {self.balance_after}"
 
 
 class CreditCost(TimeStampedModel):
