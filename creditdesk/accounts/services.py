@@ -3,7 +3,7 @@
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -100,7 +100,9 @@ def register_account(
     first_name: str = "",
     last_name: str = "",
     ip: str | None = None,
+    at: datetime | None = None,
 ) -> tuple[User, Account]:
+    """Creates the account, its owner and the first credits; `at` backdates them for imported history."""
     email = normalize_email(email)
     account_name = (account_name or "").strip()
     if not account_name:
@@ -131,6 +133,7 @@ def register_account(
                         description="Initial credits",
                         reference="initial",
                         created_by=user,
+                        at=at,
                     )
                 record_audit(
                     account=account,

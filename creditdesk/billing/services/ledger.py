@@ -116,8 +116,11 @@ def _append(
     reference: str,
     metadata: dict | None,
     created_by: Any,
+    at: datetime | None = None,
 ) -> CreditTransaction:
-    now = timezone.now()  # taken under the balance lock, so created_at follows the ledger's order
+    # Taken under the balance lock, so created_at follows the ledger's order. `at` backdates imported
+    # history (seed_demo); it must be written oldest first.
+    now = at or timezone.now()
     try:
         with transaction.atomic():
             row = CreditTransaction.objects.create(
@@ -152,6 +155,7 @@ def grant_credits(
     reference: str = "",
     metadata: dict | None = None,
     created_by: Any = None,
+    at: datetime | None = None,
 ) -> CreditTransaction:
     """Adds credits. With a reference, a second grant of the same reference raises DuplicateLedgerReference."""
     _positive(amount)
@@ -168,6 +172,7 @@ def grant_credits(
             reference=reference,
             metadata=metadata,
             created_by=created_by,
+            at=at,
         )
 
 
@@ -180,6 +185,7 @@ def deduct_credits(
     reference: str = "",
     metadata: dict | None = None,
     created_by: Any = None,
+    at: datetime | None = None,
 ) -> CreditTransaction:
     """Takes credits, all or nothing: InsufficientCredits (and nothing written) when the balance is short."""
     _positive(amount)
@@ -196,6 +202,7 @@ def deduct_credits(
             reference=reference,
             metadata=metadata,
             created_by=created_by,
+            at=at,
         )
 
 

@@ -36,6 +36,7 @@ def grant_monthly_allowance(*, account: Any, now: datetime | None = None) -> Cre
                 transaction_type=CreditTransaction.Type.SUBSCRIPTION,
                 description=f"{account.plan.name} plan credits for {month:%B %Y}",
                 reference=subscription_reference(month),
+                at=now,
             )
     except DuplicateLedgerReference:
         return None

@@ -1,5 +1,6 @@
 """Metering: other services of the platform spend an account's credits on operations."""
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -31,6 +32,7 @@ def record_usage(
     tokens_output: int | None = None,
     reference_id: str = "",
     metadata: dict | None = None,
+    at: datetime | None = None,
 ) -> CreditUsageLog:
     """Deducts the price list's credits for the operation and logs it; InsufficientCredits leaves no trace."""
     cost, credits = price_of(operation_type=operation_type, units=units)
@@ -41,6 +43,7 @@ def record_usage(
             description=f"{cost.display_name} ({units} × {cost.unit})",
             metadata={"operation_type": operation_type, "units": units, "reference_id": reference_id},
             created_by=user,
+            at=at,
         )
         log = CreditUsageLog.objects.create(
             account_id=account.pk,

@@ -1,6 +1,6 @@
 import '@testing-library/jest-dom/vitest';
 import { cleanup } from '@testing-library/react';
-import { afterEach, vi } from 'vitest';
+import { afterEach } from 'vitest';
 
 // jsdom has no layout: Recharts' ResponsiveContainer needs ResizeObserver to exist.
 class ResizeObserverStub {
@@ -8,7 +8,7 @@ class ResizeObserverStub {
   unobserve() {}
   disconnect() {}
 }
-vi.stubGlobal('ResizeObserver', ResizeObserverStub);
+globalThis.ResizeObserver ??= ResizeObserverStub;
 
 afterEach(() => {
   cleanup();
