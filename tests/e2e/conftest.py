@@ -1,0 +1,180 @@
+"""Browser tests: a real server (migrated, catalogue seeded) on a free port, driven by Debian's Chromium."""
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+FRONTEND = REPO / "frontend"
+SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+HERE = Path(__file__).resolve().parent
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects, so `-m "not e2e"` sees the marker
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if HERE in Path(str(item.path)).resolve().parents:
+            item.add_marker(pytest.mark.e2e)
+
+
+def _python() -> str:
+    venv = REPO / ".venv" / "bin" / "python"
+    return str(venv) if venv.exists() else sys.executable
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _build_frontend() -> None:
+    """The server serves frontend/dist; build it when missing so the tests can run from a fresh clone."""
+    if (FRONTEND / "dist" / "index.html").exists():
+        return
+    npm = shutil.which("npm")
+    if npm is None:
+        pytest.fail("frontend/dist is missing and npm is not installed: run `make frontend` first")
+    if not (FRONTEND / "node_modules").exists():
+        subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=FRONTEND, check=True)
+    subprocess.run([npm, "run", "build"], cwd=FRONTEND, check=True)
+
+
+def _wait_for_health(base_url: str, server: subprocess.Popen, log: Path, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            pytest.fail(f"the server exited with {server.returncode}:\n{log.read_text()}")
+        try:
+            with urllib.request.urlopen(f"{base_url}/api/v1/health/", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.3)
+    pytest.fail(f"the server did not answer /api/v1/health/ within {timeout}s:\n{log.read_text()}")
+
+
+# Not named live_server: pytest-django reserves that name and would set up a test database for it.
+@pytest.fixture(scope="session")
+def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    _build_frontend()
+    tmp = tmp_path_factory.mktemp("e2e")
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp / 'e2e.sqlite3'}",
+        "BILLING_SANDBOX": "1",
+        "DEBUG": "1",
+        "API_RATE_LIMIT": "off",
+        "PYTHONUNBUFFERED": "1",
+    }
+    manage = [_python(), "manage.py"]
+    for command in (["migrate", "--noinput"], ["seed_catalog"]):
+        done = subprocess.run(manage + command, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+        if done.returncode != 0:
+            pytest.fail(f"manage.py {' '.join(command)} failed:\n{done.stdout}\n{done.stderr}")
+
+    port = _free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    log = tmp / "server.log"
+    with log.open("w") as log_file:
+        server = subprocess.Popen(
+            [*manage, "runserver", f"127.0.0.1:{port}", "--noreload"],
+            cwd=REPO,
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            _wait_for_health(base_url, server, log)
+            yield base_url
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, server_url: str):
+    context = browser.new_context(base_url=server_url, viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def screenshot(page):
+    SCREENSHOTS.mkdir(exist_ok=True)
+
+    def take(name: str) -> None:
+        page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+    return take
+
+
+class Api:
+    """Direct API calls with the signed-in browser user's token, for what a person cannot click."""
+
+    def __init__(self, base_url: str, page) -> None:
+        self.base_url = base_url
+        self.page = page
+
+    def request(self, method: str, path: str, body: dict | None = None, headers: dict | None = None):
+        token = self.page.evaluate("localStorage.getItem('creditdesk.access')")
+        request = urllib.request.Request(
+            f"{self.base_url}/api/v1/{path}",
+            method=method,
+            data=None if body is None else json.dumps(body).encode(),
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json", **(headers or {})},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=15) as response:
+                return response.status, json.loads(response.read() or b"null")
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read() or b"null")
+
+    def get(self, path: str):
+        status, body = self.request("GET", path)
+        assert status == 200, (path, status, body)
+        return body["data"]
+
+
+@pytest.fixture
+def api(server_url: str, page) -> Api:
+    return Api(server_url, page)
