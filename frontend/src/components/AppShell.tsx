@@ -25,7 +25,7 @@ export function AppShell() {
       <header className="topbar">
         <div className="topbar-inner">
           <span className="brand">creditdesk</span>
-          <span className="account-name" aria-label="Account">
+          <span className="account-name">
             {me.data?.account.name}
           </span>
           <button type="button" className="button secondary small" onClick={signOut} disabled={logout.isPending}>

@@ -15,8 +15,8 @@ export function UsageChart({ daily }: { daily: UsageAnalytics['daily_usage'] }) 
           <YAxis allowDecimals={false} width={48} fontSize={12} />
           <Tooltip labelFormatter={(label) => formatDay(String(label))} />
           <Legend />
-          <Bar dataKey="usage" name="Used" fill="#d9534f" radius={[3, 3, 0, 0]} />
-          <Bar dataKey="purchases" name="Purchased" fill="#2e7d5b" radius={[3, 3, 0, 0]} />
+          <Bar dataKey="usage" name="Used" fill="#d9534f" isAnimationActive={false} radius={[3, 3, 0, 0]} />
+          <Bar dataKey="purchases" name="Purchased" fill="#2e7d5b" isAnimationActive={false} radius={[3, 3, 0, 0]} />
         </BarChart>
       </ResponsiveContainer>
     </figure>
