@@ -13,7 +13,8 @@ PHONE = {"width": 390, "height": 844}
 
 def stat(scope, label: str):
     """The value of a balance or totals figure, found by its label."""
-    return scope.locator(".stat").filter(has=scope.page.locator("dt", has_text=re.compile(f"^{label}$"))).locator("dd")
+    page = scope if isinstance(scope, Page) else scope.page
+    return scope.locator(".stat").filter(has=page.locator("dt", has_text=re.compile(f"^{label}$"))).locator("dd")
 
 
 def credits(n: int) -> str:

@@ -35,7 +35,8 @@ export const purchaseCreditPackage = ({ packageId, paymentMethod }: { packageId:
   fetchAPI<PurchaseResult>(`billing/credit-packages/${packageId}/purchase/`, {
     method: 'POST',
     body: { payment_method: paymentMethod },
-    // A fresh key per attempt: a retried network call replays the same purchase instead of buying twice.
+    // One key per click: if this request reaches the server twice (a proxy or browser retry), the server
+    // replays the first answer instead of buying twice. A new click is a new attempt with a new key.
     headers: { 'Idempotency-Key': crypto.randomUUID() },
   });
 
