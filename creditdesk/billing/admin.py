@@ -1,4 +1,6 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
 from creditdesk.billing.models import (
     CreditCost,
@@ -10,6 +12,9 @@ from creditdesk.billing.models import (
     PaymentMethodConfig,
     Plan,
 )
+from creditdesk.billing.services.payments import approve_bank_transfer, reject_bank_transfer
+from creditdesk.core.errors import ApplicationError
+from creditdesk.tenancy.audit import client_ip
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -67,14 +72,81 @@ class PaymentMethodConfigAdmin(admin.ModelAdmin):
     list_display = ["payment_method", "display_name", "is_enabled", "sort_order"]
 
 
+class MoneyRecordAdmin(admin.ModelAdmin):
+    """Invoices and payments change only through the billing services (the actions below), never by hand."""
+
+    def get_readonly_fields(self, request: HttpRequest, obj: object = None) -> list[str]:
+        return [field.name for field in self.model._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
 @admin.register(Invoice)
-class InvoiceAdmin(admin.ModelAdmin):
+class InvoiceAdmin(MoneyRecordAdmin):
     list_display = ["invoice_number", "account", "status", "total_amount", "currency", "created_at"]
     list_filter = ["status"]
     search_fields = ["invoice_number", "account__name"]
 
 
 @admin.register(Payment)
-class PaymentAdmin(admin.ModelAdmin):
-    list_display = ["id", "account", "invoice", "payment_method", "status", "amount", "created_at"]
+class PaymentAdmin(MoneyRecordAdmin):
+    list_display = [
+        "id",
+        "account",
+        "invoice",
+        "payment_method",
+        "status",
+        "amount",
+        "reference_code",
+        "transfer_reference",
+        "expires_at",
+        "created_at",
+    ]
     list_filter = ["status", "payment_method"]
+    search_fields = ["reference_code", "transfer_reference", "provider_reference", "invoice__invoice_number"]
+    list_select_related = ["account", "invoice"]
+    actions = ["approve_bank_transfers", "reject_bank_transfers"]
+
+    @admin.action(description="Approve selected bank transfers (grants the credits)", permissions=["change"])
+    def approve_bank_transfers(self, request: HttpRequest, queryset: QuerySet[Payment]) -> None:
+        approved = skipped = 0
+        for payment_id in queryset.order_by("pk").values_list("pk", flat=True):
+            try:
+                done = approve_bank_transfer(
+                    payment_id=payment_id, actor=request.user, ip_address=client_ip(request)
+                )
+            except ApplicationError:
+                done = False
+            approved += done
+            skipped += not done
+        self._report(request, "Approved", approved, skipped)
+
+    @admin.action(description="Reject selected bank transfers (voids the invoices)", permissions=["change"])
+    def reject_bank_transfers(self, request: HttpRequest, queryset: QuerySet[Payment]) -> None:
+        rejected = skipped = 0
+        reason = f"Rejected by {request.user}: the transfer was not received."
+        for payment_id in queryset.order_by("pk").values_list("pk", flat=True):
+            try:
+                done = reject_bank_transfer(
+                    payment_id=payment_id, actor=request.user, reason=reason, ip_address=client_ip(request)
+                )
+            except ApplicationError:
+                done = False
+            rejected += done
+            skipped += not done
+        self._report(request, "Rejected", rejected, skipped)
+
+    def _report(self, request: HttpRequest, verb: str, done: int, skipped: int) -> None:
+        self.message_user(
+            request, f"{verb} {done} bank transfer(s).", messages.SUCCESS if done else messages.INFO
+        )
+        if skipped:
+            self.message_user(
+                request,
+                f"Skipped {skipped}: only bank transfers awaiting approval can be approved or rejected.",
+                messages.WARNING,
+            )

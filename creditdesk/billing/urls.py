@@ -1,6 +1,7 @@
 from django.urls import path
 
-from creditdesk.billing.views import ledger
+from creditdesk.billing import webhooks
+from creditdesk.billing.views import ledger, purchases
 
 urlpatterns = [
     path("credits/balance/balance/", ledger.CreditBalanceView.as_view(), name="credit-balance"),
@@ -8,4 +9,18 @@ urlpatterns = [
     path("credits/usage/", ledger.UsageLogView.as_view(), name="credit-usage"),
     path("transactions/", ledger.TransactionListView.as_view(), name="credit-transactions"),
     path("credit-costs/", ledger.CreditCostListView.as_view(), name="credit-costs"),
+    path("credit-packages/", purchases.CreditPackageListView.as_view(), name="credit-packages"),
+    path(
+        "credit-packages/<int:package_id>/purchase/",
+        purchases.PurchaseView.as_view(),
+        name="credit-package-purchase",
+    ),
+    path("payment-methods/", purchases.PaymentMethodListView.as_view(), name="payment-methods"),
+    path("invoices/", purchases.InvoiceListView.as_view(), name="invoices"),
+    path("invoices/<int:pk>/", purchases.InvoiceDetailView.as_view(), name="invoice-detail"),
+    path("invoices/<int:pk>/pdf/", purchases.InvoicePdfView.as_view(), name="invoice-pdf"),
+    path("payments/", purchases.PaymentListView.as_view(), name="payments"),
+    path("payments/<int:pk>/", purchases.PaymentDetailView.as_view(), name="payment-detail"),
+    path("payments/<int:pk>/confirm/", purchases.ConfirmBankTransferView.as_view(), name="payment-confirm"),
+    path("webhooks/stripe/", webhooks.stripe_webhook, name="stripe-webhook"),
 ]

@@ -1,0 +1,387 @@
+"""What happens to a payment after it starts. mark_payment_succeeded is the one success path: the Stripe
+webhook, a staff approval of a bank transfer and the sandbox all end there, and it grants once.
+
+Locks: a payment's row, then its invoice's (one statement, in `_lock_payment`), then the account's (the
+ledger service). Every function re-reads the status under the lock, so a late, repeated or out-of-order
+event finds the payment already settled and changes nothing.
+"""
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone
+
+from creditdesk.billing.models import CreditTransaction, Invoice, Payment, PaymentMethod
+from creditdesk.billing.services.ledger import DuplicateLedgerReference, claw_back_credits, grant_credits
+from creditdesk.core.errors import NotFound, ValidationFailed
+from creditdesk.tenancy.audit import record_audit
+from creditdesk.tenancy.roles import Role
+
+logger = logging.getLogger(__name__)
+
+Status = Payment.Status
+OPEN_STATUSES = frozenset({Status.PENDING, Status.PENDING_APPROVAL, Status.PROCESSING})
+
+
+def purchase_reference(payment_id: int) -> str:
+    return f"payment:{payment_id}"
+
+
+def refund_reference(payment_id: int) -> str:
+    return f"refund:payment:{payment_id}"
+
+
+def _lock_payment(payment_id: int) -> Payment:
+    return (
+        Payment.objects.select_for_update(of=("self", "invoice"))
+        .select_related("invoice", "account")
+        .get(pk=payment_id)
+    )
+
+
+def _audit(
+    *, payment: Payment, action: str, actor: Any, source: str, ip_address: str | None, **changes: Any
+) -> None:
+    record_audit(
+        account=payment.account,
+        actor=actor,
+        action=action,
+        target=payment.invoice.invoice_number,
+        changes={
+            "payment_id": payment.pk,
+            "payment_method": payment.payment_method,
+            "status": payment.status,
+            "source": source,
+            **changes,
+        },
+        ip_address=ip_address,
+    )
+
+
+def mark_payment_succeeded(
+    *,
+    payment: Payment,
+    source: str,
+    actor: Any = None,
+    approved_by: Any = None,
+    provider_payment_id: str = "",
+    audit_action: str = "payment.succeeded",
+    ip_address: str | None = None,
+) -> bool:
+    """Grants the invoice's credits as a `purchase` and marks payment and invoice paid; False when the
+    payment was no longer open (already paid, failed, expired or refunded), with nothing changed."""
+    with transaction.atomic():
+        payment = _lock_payment(payment.pk)
+        if payment.status not in OPEN_STATUSES:
+            return False
+        invoice = payment.invoice
+        now = timezone.now()
+        if invoice.credits > 0:
+            try:
+                grant_credits(
+                    account=payment.account,
+                    amount=invoice.credits,
+                    transaction_type=CreditTransaction.Type.PURCHASE,
+                    description=f"{invoice.line_items[0]['description']} - {invoice.invoice_number}"
+                    if invoice.line_items
+                    else f"Credits bought with {invoice.invoice_number}",
+                    reference=purchase_reference(payment.pk),
+                    metadata={
+                        "invoice_id": invoice.pk,
+                        "invoice_number": invoice.invoice_number,
+                        "payment_id": payment.pk,
+                        "payment_method": payment.payment_method,
+                    },
+                    created_by=actor,
+                )
+            except DuplicateLedgerReference:
+                # The status check under the lock makes this unreachable; the reference is the backstop.
+                logger.error("payment %s: credits were granted already; not granting again", payment.pk)
+        payment.status = Status.SUCCEEDED
+        payment.approved_at = now
+        if approved_by is not None:
+            payment.approved_by = approved_by
+        if provider_payment_id:
+            payment.provider_payment_id = provider_payment_id
+        payment.failure_reason = ""
+        payment.save(
+            update_fields=[
+                "status",
+                "approved_at",
+                "approved_by",
+                "provider_payment_id",
+                "failure_reason",
+                "updated_at",
+            ]
+        )
+        invoice.status = Invoice.Status.PAID
+        invoice.paid_at = now
+        invoice.save(update_fields=["status", "paid_at", "updated_at"])
+        _audit(
+            payment=payment,
+            action=audit_action,
+            actor=actor,
+            source=source,
+            ip_address=ip_address,
+            credits=invoice.credits,
+            amount=str(payment.amount),
+            currency=payment.currency,
+        )
+        payment_id = payment.pk
+        transaction.on_commit(lambda: send_receipt(payment_id=payment_id), robust=True)
+    return True
+
+
+def mark_payment_processing(*, payment: Payment, source: str, provider_payment_id: str = "") -> bool:
+    """Checkout finished but the money is still on its way (delayed methods): no credits yet."""
+    with transaction.atomic():
+        payment = _lock_payment(payment.pk)
+        if payment.status != Status.PENDING:
+            return False
+        payment.status = Status.PROCESSING
+        if provider_payment_id:
+            payment.provider_payment_id = provider_payment_id
+        payment.save(update_fields=["status", "provider_payment_id", "updated_at"])
+        _audit(payment=payment, action="payment.processing", actor=None, source=source, ip_address=None)
+    return True
+
+
+def fail_payment(
+    *,
+    payment: Payment,
+    reason: str,
+    source: str,
+    actor: Any = None,
+    only_from: frozenset[str] = OPEN_STATUSES,
+    audit_action: str = "payment.failed",
+    ip_address: str | None = None,
+) -> bool:
+    """The money will not come: the payment fails and its invoice is void. False when not in `only_from`."""
+    with transaction.atomic():
+        payment = _lock_payment(payment.pk)
+        if payment.status not in only_from:
+            return False
+        now = timezone.now()
+        payment.status = Status.FAILED
+        payment.failure_reason = reason[:255]
+        payment.save(update_fields=["status", "failure_reason", "updated_at"])
+        invoice = payment.invoice
+        invoice.status = Invoice.Status.VOID
+        invoice.voided_at = now
+        invoice.save(update_fields=["status", "voided_at", "updated_at"])
+        _audit(
+            payment=payment,
+            action=audit_action,
+            actor=actor,
+            source=source,
+            ip_address=ip_address,
+            reason=payment.failure_reason,
+        )
+    return True
+
+
+def refund_payment(
+    *, payment: Payment, source: str, actor: Any = None, provider_payment_id: str = ""
+) -> bool:
+    """The money went back to the customer: take the credits back, as far as they are unspent.
+
+    A refund that arrives before the payment's success (events out of order) settles the payment as
+    refunded, so the late success finds it closed and grants nothing.
+    """
+    with transaction.atomic():
+        payment = _lock_payment(payment.pk)
+        if payment.status == Status.REFUNDED:
+            return False
+        invoice = payment.invoice
+        clawback: dict[str, int] = {"requested": 0, "recovered": 0, "shortfall": 0}
+        if payment.status == Status.SUCCEEDED and invoice.credits > 0:
+            try:
+                result = claw_back_credits(
+                    account=payment.account,
+                    amount=invoice.credits,
+                    transaction_type=CreditTransaction.Type.REFUND,
+                    description=f"Refund of {invoice.invoice_number}",
+                    reference=refund_reference(payment.pk),
+                    metadata={"invoice_id": invoice.pk, "payment_id": payment.pk},
+                    created_by=actor,
+                )
+            except DuplicateLedgerReference:
+                logger.error("payment %s: credits were clawed back already", payment.pk)
+            else:
+                clawback = {
+                    "requested": result.requested,
+                    "recovered": result.recovered,
+                    "shortfall": result.shortfall,
+                }
+        now = timezone.now()
+        payment.status = Status.REFUNDED
+        if provider_payment_id and not payment.provider_payment_id:
+            payment.provider_payment_id = provider_payment_id
+        payment.save(update_fields=["status", "provider_payment_id", "updated_at"])
+        invoice.status = Invoice.Status.REFUNDED
+        invoice.refunded_at = now
+        invoice.save(update_fields=["status", "refunded_at", "updated_at"])
+        _audit(
+            payment=payment,
+            action="payment.refunded",
+            actor=actor,
+            source=source,
+            ip_address=None,
+            amount=str(payment.amount),
+            currency=payment.currency,
+            credits_requested=clawback["requested"],
+            credits_recovered=clawback["recovered"],
+            credits_shortfall=clawback["shortfall"],
+        )
+    return True
+
+
+def record_partial_refund(*, payment: Payment, source: str, amount_refunded: int, currency: str) -> None:
+    """A partial refund leaves the credits alone; the audit row tells staff to settle it by hand."""
+    with transaction.atomic():
+        payment = _lock_payment(payment.pk)
+        _audit(
+            payment=payment,
+            action="payment.partially_refunded",
+            actor=None,
+            source=source,
+            ip_address=None,
+            amount_refunded_minor_units=amount_refunded,
+            refund_currency=currency,
+        )
+
+
+# --- Bank transfers -------------------------------------------------------------------------------------
+
+
+def confirm_bank_transfer(
+    *, account: Any, payment_id: int, transfer_reference: str, actor: Any, ip_address: str | None = None
+) -> Payment:
+    """Records the customer's own transfer reference, which helps staff match the money."""
+    with transaction.atomic():
+        payment = (
+            Payment.objects.select_for_update(of=("self",))
+            .select_related("invoice", "account")
+            .filter(account=account, pk=payment_id)
+            .first()
+        )
+        if payment is None:
+            raise NotFound("Payment not found.")
+        if payment.payment_method != PaymentMethod.BANK_TRANSFER or payment.status != Status.PENDING_APPROVAL:
+            raise ValidationFailed("Only a bank transfer that awaits approval can be confirmed.")
+        payment.transfer_reference = transfer_reference
+        payment.save(update_fields=["transfer_reference", "updated_at"])
+        _audit(
+            payment=payment,
+            action="bank_transfer.confirmed",
+            actor=actor,
+            source="customer",
+            ip_address=ip_address,
+            transfer_reference=transfer_reference,
+        )
+    return payment
+
+
+def _bank_transfer(payment_id: int) -> Payment:
+    payment = _lock_payment(payment_id)
+    if payment.payment_method != PaymentMethod.BANK_TRANSFER:
+        raise ValidationFailed("Only bank transfers are approved or rejected by staff.")
+    return payment
+
+
+def approve_bank_transfer(*, payment_id: int, actor: Any, ip_address: str | None = None) -> bool:
+    """Staff saw the money arrive. Grants once: a second approval, even a simultaneous one, waits for the
+    first's row lock and then finds the payment settled (False)."""
+    with transaction.atomic(durable=True):
+        payment = _bank_transfer(payment_id)
+        if payment.status != Status.PENDING_APPROVAL:
+            return False
+        return mark_payment_succeeded(
+            payment=payment,
+            source="staff",
+            actor=actor,
+            approved_by=actor,
+            audit_action="bank_transfer.approved",
+            ip_address=ip_address,
+        )
+
+
+def reject_bank_transfer(*, payment_id: int, actor: Any, reason: str, ip_address: str | None = None) -> bool:
+    with transaction.atomic(durable=True):
+        payment = _bank_transfer(payment_id)
+        return fail_payment(
+            payment=payment,
+            reason=reason or "Rejected by staff.",
+            source="staff",
+            actor=actor,
+            only_from=frozenset({Status.PENDING_APPROVAL}),
+            audit_action="bank_transfer.rejected",
+            ip_address=ip_address,
+        )
+
+
+def expire_bank_transfers(*, now: datetime | None = None) -> int:
+    """Fails the transfers still unapproved after BANK_TRANSFER_EXPIRY_DAYS; returns how many expired."""
+    now = now or timezone.now()
+    due = Payment.objects.filter(
+        payment_method=PaymentMethod.BANK_TRANSFER, status=Status.PENDING_APPROVAL, expires_at__lt=now
+    ).order_by("pk")
+    expired = 0
+    for payment in due.only("pk"):
+        with transaction.atomic(durable=True):
+            # An approval may have landed since the query: fail_payment re-checks under the lock.
+            expired += fail_payment(
+                payment=payment,
+                reason=f"Expired: not approved within {settings.BANK_TRANSFER_EXPIRY_DAYS} days.",
+                source="expiry",
+                only_from=frozenset({Status.PENDING_APPROVAL}),
+                audit_action="payment.expired",
+            )
+    return expired
+
+
+# --- Receipts -------------------------------------------------------------------------------------------
+
+
+def receipt_recipients(*, account: Any) -> list[str]:
+    owners = (
+        get_user_model()
+        .objects.filter(account_id=account.pk, role=Role.OWNER, is_active=True)
+        .order_by("pk")
+        .values_list("email", flat=True)
+    )
+    recipients: list[str] = []
+    for email in [*owners, account.billing_email]:
+        if email and email.lower() not in {r.lower() for r in recipients}:
+            recipients.append(email)
+    return recipients
+
+
+def send_receipt(*, payment_id: int) -> None:
+    payment = Payment.objects.select_related("invoice", "account").get(pk=payment_id)
+    invoice = payment.invoice
+    recipients = receipt_recipients(account=payment.account)
+    if not recipients:
+        return
+    lines = "\n".join(
+        f"  {item['description']}: {item['amount']} {invoice.currency}" for item in invoice.line_items
+    )
+    send_mail(
+        subject=f"Receipt for {invoice.invoice_number}",
+        message=(
+            f"Thank you for your purchase.\n\n"
+            f"Invoice {invoice.invoice_number}, paid {invoice.paid_at:%Y-%m-%d}\n{lines}\n"
+            f"  Subtotal: {invoice.subtotal} {invoice.currency}\n"
+            f"  Tax: {invoice.tax_amount} {invoice.currency}\n"
+            f"  Total paid: {invoice.total_amount} {invoice.currency}\n\n"
+            f"{invoice.credits} credits were added to {payment.account.name}.\n"
+            f"Invoices: {settings.SITE_URL}/account/billing\n"
+        ),
+        from_email=None,
+        recipient_list=recipients,
+    )

@@ -1,0 +1,137 @@
+"""Stripe's webhook: verify the signature on the raw body, then apply each event id exactly once.
+
+The StripeEvent row is inserted in the same transaction as the event's effect: a repeated delivery, even
+a concurrent one, hits the unique event id and changes nothing; a failed one leaves no row, so Stripe's
+retry applies it. Order does not matter either: the payment services only move a payment forward from
+the states that allow it (see services/payments.py).
+"""
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import stripe
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from creditdesk.billing.models import Payment, PaymentMethod, StripeEvent
+from creditdesk.billing.services import payments
+from creditdesk.core.exceptions import error_body
+
+logger = logging.getLogger(__name__)
+
+Handler = Callable[[Payment, dict[str, Any], str], None]
+
+
+def _session_completed(payment: Payment, session: dict[str, Any], source: str) -> None:
+    intent = session.get("payment_intent") or ""
+    if session.get("payment_status") == "paid":
+        payments.mark_payment_succeeded(payment=payment, source=source, provider_payment_id=intent)
+    else:  # a delayed method (e.g. a bank debit): async_payment_succeeded or _failed follows
+        payments.mark_payment_processing(payment=payment, source=source, provider_payment_id=intent)
+
+
+def _async_payment_succeeded(payment: Payment, session: dict[str, Any], source: str) -> None:
+    payments.mark_payment_succeeded(
+        payment=payment, source=source, provider_payment_id=session.get("payment_intent") or ""
+    )
+
+
+def _async_payment_failed(payment: Payment, session: dict[str, Any], source: str) -> None:
+    payments.fail_payment(payment=payment, reason="The payment failed at the bank.", source=source)
+
+
+def _session_expired(payment: Payment, session: dict[str, Any], source: str) -> None:
+    # Only an untouched checkout expires; one that was completed (paid or processing) stays as it is.
+    payments.fail_payment(
+        payment=payment,
+        reason="The checkout expired before it was paid.",
+        source=source,
+        only_from=frozenset({Payment.Status.PENDING}),
+        audit_action="payment.expired",
+    )
+
+
+def _charge_refunded(payment: Payment, charge: dict[str, Any], source: str) -> None:
+    if charge.get("refunded"):
+        payments.refund_payment(
+            payment=payment, source=source, provider_payment_id=charge.get("payment_intent") or ""
+        )
+    else:
+        payments.record_partial_refund(
+            payment=payment,
+            source=source,
+            amount_refunded=int(charge.get("amount_refunded") or 0),
+            currency=str(charge.get("currency") or ""),
+        )
+
+
+HANDLERS: dict[str, Handler] = {
+    "checkout.session.completed": _session_completed,
+    "checkout.session.async_payment_succeeded": _async_payment_succeeded,
+    "checkout.session.async_payment_failed": _async_payment_failed,
+    "checkout.session.expired": _session_expired,
+    "charge.refunded": _charge_refunded,
+}
+
+
+def _payment_for(event_type: str, obj: dict[str, Any]) -> Payment | None:
+    stripe_payments = Payment.objects.filter(payment_method=PaymentMethod.STRIPE)
+    if event_type.startswith("checkout.session."):
+        # The session id was stored when we created the session: that link cannot be mixed up.
+        return stripe_payments.filter(provider_reference=obj.get("id") or "-").first()
+    intent = obj.get("payment_intent")
+    payment = stripe_payments.filter(provider_payment_id=intent).first() if intent else None
+    if payment is None:
+        # A refund may arrive before the session's completion told us the PaymentIntent: the metadata we
+        # put on the PaymentIntent is copied onto its charges.
+        payment_id = str((obj.get("metadata") or {}).get("payment_id") or "")
+        if payment_id.isdigit():
+            payment = stripe_payments.filter(pk=int(payment_id)).first()
+    return payment
+
+
+def process_stripe_event(*, event: dict[str, Any]) -> str:
+    """Applies a verified event once; returns "processed", "duplicate" or "ignored"."""
+    event_id, event_type = str(event.get("id") or ""), str(event.get("type") or "")
+    handler = HANDLERS.get(event_type)
+    if handler is None or not event_id:
+        return "ignored"
+    obj = (event.get("data") or {}).get("object") or {}
+    with transaction.atomic(durable=True):
+        payment = _payment_for(event_type, obj)
+        if payment is None:
+            logger.warning("stripe event %s (%s): no payment of ours; ignored", event_id, event_type)
+            return "ignored"
+        try:
+            with transaction.atomic():
+                StripeEvent.objects.create(event_id=event_id, event_type=event_type)
+        except IntegrityError:
+            return "duplicate"
+        handler(payment, obj, f"stripe:{event_id}")
+    return "processed"
+
+
+@csrf_exempt
+def stripe_webhook(request: HttpRequest) -> JsonResponse:
+    """POST only, no authentication: the signature is the authentication."""
+    if request.method != "POST":
+        return JsonResponse(error_body(request, "Method not allowed."), status=405)
+    secret = settings.STRIPE_WEBHOOK_SECRET
+    if not secret:  # nothing can be verified, so nothing is accepted
+        return JsonResponse(error_body(request, "Stripe webhooks are not configured."), status=400)
+    try:
+        event = stripe.Webhook.construct_event(
+            request.body,
+            request.headers.get("Stripe-Signature"),
+            secret,
+            tolerance=settings.STRIPE_WEBHOOK_TOLERANCE,
+        )
+    except stripe.SignatureVerificationError:
+        return JsonResponse(error_body(request, "Invalid Stripe signature."), status=400)
+    except ValueError:  # signed but not JSON: cannot be Stripe's
+        return JsonResponse(error_body(request, "Invalid payload."), status=400)
+    outcome = process_stripe_event(event=event.to_dict())
+    return JsonResponse({"success": True, "data": {"received": True, "outcome": outcome}})
