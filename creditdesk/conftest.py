@@ -1,15 +1,19 @@
 """Fixtures shared by every app's tests."""
 
 import os
+import threading
 from collections.abc import Callable
 
 import pytest
+from django.apps import apps
 from django.db import connection
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from creditdesk.accounts.models import Account, User
 from creditdesk.accounts.tests.factories import AccountFactory, UserFactory
+from creditdesk.billing.catalog import seed_catalog
+from creditdesk.billing.models import Plan
 from creditdesk.billing.services.ledger import grant_credits
 from creditdesk.tenancy.roles import Role
 
@@ -41,6 +45,8 @@ def bearer_client(user: User) -> APIClient:
 @pytest.fixture
 def make_account(db: None) -> Callable[..., Account]:
     def make(credits: int = 0, **kwargs: object) -> Account:
+        if not Plan.objects.exists():  # transactional tests flush the catalogue the migration wrote
+            seed_catalog(apps)
         account = AccountFactory(**kwargs)
         if credits:
             grant_credits(account=account, amount=credits, description="Test credits")
@@ -95,3 +101,25 @@ def client_for(make_member: Callable[..., User], account: Account) -> Callable[[
         return bearer_client(make_member(account, role))
 
     return make
+
+
+def run_concurrently(count: int, work: Callable[[int], object]) -> list[object]:
+    """Runs work(i) in `count` threads released together; each thread closes its own DB connection."""
+    barrier = threading.Barrier(count)
+    results: list[object] = [None] * count
+
+    def worker(index: int) -> None:
+        try:
+            barrier.wait()
+            results[index] = work(index)
+        except Exception as exc:  # the caller asserts on outcomes, errors included
+            results[index] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from rest_framework.request import Request
@@ -60,7 +61,7 @@ def run_idempotently(request: Request, *, account_id: int, action: Callable[[], 
             return _replay(account_id=account_id, key=key, fingerprint=fingerprint)
         response = action()
         record.response_status = response.status_code
-        record.response_body = response.data
+        record.response_body = json.dumps(response.data, cls=DjangoJSONEncoder)
         record.save(update_fields=["response_status", "response_body"])
     return response
 
@@ -79,7 +80,8 @@ def _replay(*, account_id: int, key: str, fingerprint: str) -> Response:
         )
     if record.response_status is None:
         raise IdempotencyKeyInProgress("A request with this Idempotency-Key is still being processed.")
-    return Response(record.response_body, status=record.response_status, headers={REPLAY_HEADER: "true"})
+    body = json.loads(record.response_body)
+    return Response(body, status=record.response_status, headers={REPLAY_HEADER: "true"})
 
 
 def purge_expired_keys() -> int:
