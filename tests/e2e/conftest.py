@@ -90,7 +90,9 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     }
     manage = [_python(), "manage.py"]
     for command in (["migrate", "--noinput"], ["seed_catalog"]):
-        done = subprocess.run(manage + command, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+        done = subprocess.run(
+            manage + command, cwd=REPO, env=env, capture_output=True, text=True, timeout=300
+        )
         if done.returncode != 0:
             pytest.fail(f"manage.py {' '.join(command)} failed:\n{done.stdout}\n{done.stderr}")
 
@@ -161,7 +163,11 @@ class Api:
             f"{self.base_url}/api/v1/{path}",
             method=method,
             data=None if body is None else json.dumps(body).encode(),
-            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json", **(headers or {})},
+            headers={
+                "Authorization": f"Bearer {token}",
+                "Content-Type": "application/json",
+                **(headers or {}),
+            },
         )
         try:
             with urllib.request.urlopen(request, timeout=15) as response:

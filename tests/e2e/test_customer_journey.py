@@ -14,7 +14,9 @@ PHONE = {"width": 390, "height": 844}
 def stat(scope, label: str):
     """The value of a balance or totals figure, found by its label."""
     page = scope if isinstance(scope, Page) else scope.page
-    return scope.locator(".stat").filter(has=page.locator("dt", has_text=re.compile(f"^{label}$"))).locator("dd")
+    return (
+        scope.locator(".stat").filter(has=page.locator("dt", has_text=re.compile(f"^{label}$"))).locator("dd")
+    )
 
 
 def credits(n: int) -> str:
@@ -80,6 +82,10 @@ def test_sign_up_team_purchase_usage_and_removal(page: Page, api, screenshot) ->
     expect(invoice_row).to_contain_text(re.compile(r"INV-\d{4}-"))
     expect(page.get_by_role("region", name="Payments").get_by_text("Succeeded")).to_be_visible()
     screenshot("06-billing-after-purchase")
+    with page.expect_download() as download:
+        invoice_row.get_by_role("button", name=re.compile("Download PDF")).click()
+    assert download.value.suggested_filename.endswith(".pdf")
+    assert download.value.path().read_bytes()[:5] == b"%PDF-"
 
     # A metered operation recorded through the API, as another service would.
     status, body = api.request(
@@ -95,7 +101,9 @@ def test_sign_up_team_purchase_usage_and_removal(page: Page, api, screenshot) ->
     page.get_by_role("link", name="Usage", exact=True).click()
     expect(stat(page, "Credits used")).to_have_text(credits(used))
     expect(stat(page, "Credits purchased")).to_have_text(credits(package["credits"]))
-    expect(stat(page, "Current balance")).to_have_text(credits(balance["credits"] + package["credits"] - used))
+    expect(stat(page, "Current balance")).to_have_text(
+        credits(balance["credits"] + package["credits"] - used)
+    )
     chart = page.get_by_role("figure", name="Daily credits used and purchased")
     expect(chart.locator(".recharts-surface").first).to_be_visible()
     expect(chart.locator(".recharts-bar-rectangle").first).to_be_attached()
@@ -130,12 +138,18 @@ def test_sign_up_team_purchase_usage_and_removal(page: Page, api, screenshot) ->
 
     # The same pages at phone width.
     page.set_viewport_size(PHONE)
-    for path, name in [("/account/billing", "billing"), ("/account/usage", "usage"), ("/account/purchase-credits", "purchase")]:
+    for path, name in [
+        ("/account/billing", "billing"),
+        ("/account/usage", "usage"),
+        ("/account/purchase-credits", "purchase"),
+    ]:
         page.goto(path)
         expect(page.get_by_role("heading", level=1)).to_be_visible()
         page.wait_for_load_state("networkidle")
         screenshot(f"phone-{name}")
-        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        overflow = page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
         assert overflow <= 0, f"{path} scrolls sideways at phone width by {overflow}px"
 
 
@@ -151,3 +165,23 @@ def test_a_reload_on_a_deep_link_keeps_the_session_and_the_page(page: Page, scre
     expect(page).to_have_url(re.compile(r"/login$"))
     page.goto("/account/usage")
     expect(page).to_have_url(re.compile(r"/login$"))
+
+
+def test_a_bank_transfer_purchase_shows_instructions_and_records_the_reference(
+    page: Page, api, screenshot
+) -> None:
+    sign_up(page, screenshot)
+    page.get_by_role("link", name="Purchase credits").click()
+    page.get_by_label(re.compile("Bank Transfer", re.IGNORECASE)).check()
+    page.get_by_role("button", name=re.compile("^Buy ")).first.click()
+
+    transfer = page.get_by_role("region", name="Pay by bank transfer")
+    expect(transfer).to_be_visible()
+    payment = api.get("billing/payments/")["results"][0]
+    assert payment["payment_method"] == "bank_transfer"
+    expect(transfer).to_contain_text(payment["amount"])
+    transfer.get_by_label("Transfer reference").fill("E2E-BANK-REF-1")
+    screenshot("13-bank-transfer")
+    transfer.get_by_role("button", name="I have sent the transfer").click()
+    expect(transfer.get_by_text(re.compile("We recorded your transfer"))).to_be_visible()
+    assert api.get(f"billing/payments/{payment['id']}/")["transfer_reference"] == "E2E-BANK-REF-1"
