@@ -10,7 +10,7 @@ CORES := $(shell nproc 2>/dev/null || echo 1)
 WEB_CONCURRENCY ?= $(shell echo $$(( 2 * $(CORES) + 1 )))
 DEV_ENV := DEBUG=1 BILLING_SANDBOX=$${BILLING_SANDBOX:-1}
 
-.PHONY: setup backend frontend run serve test lint test-sqlite test-postgres test-frontend test-e2e reliability bench clean
+.PHONY: setup backend frontend run serve test lint test-sqlite test-postgres test-frontend test-e2e test-reliability reliability bench clean
 
 setup: backend frontend
 
@@ -57,7 +57,10 @@ test-frontend: frontend
 test-e2e: setup
 	@if [ -d tests/e2e ]; then $(BIN)/pytest -q -m e2e tests/e2e; else echo "no tests/e2e yet"; fi
 
-test: setup lint test-sqlite test-postgres test-frontend test-e2e
+test-reliability: backend
+	@if [ -f scripts/reliability.sh ]; then bash scripts/reliability.sh --bounded; else echo "no reliability suite yet"; fi
+
+test: setup lint test-sqlite test-postgres test-frontend test-e2e test-reliability
 
 reliability: backend
 	bash scripts/reliability.sh
