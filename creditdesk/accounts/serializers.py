@@ -2,6 +2,7 @@ import pycountry
 from rest_framework import serializers
 
 from creditdesk.accounts.models import Account, User
+from creditdesk.accounts.services import EDITABLE_SETTINGS
 from creditdesk.billing.models import Plan
 from creditdesk.core.serializers import StrictInputSerializer, StrictModelSerializer
 from creditdesk.tenancy.models import AuditLog
@@ -45,17 +46,7 @@ class AccountSerializer(serializers.ModelSerializer):
 class AccountSettingsUpdateSerializer(StrictModelSerializer):
     class Meta:
         model = Account
-        fields = [
-            "name",
-            "billing_email",
-            "billing_address_line1",
-            "billing_address_line2",
-            "billing_city",
-            "billing_state",
-            "billing_postal_code",
-            "billing_country",
-            "tax_id",
-        ]
+        fields = list(EDITABLE_SETTINGS)
 
     def validate_name(self, value: str) -> str:
         if not value.strip():
