@@ -1,0 +1,80 @@
+import pytest
+from django.test import Client
+
+from creditdesk.accounts.models import Account, User
+from creditdesk.billing.models import CreditTransaction
+from creditdesk.tenancy.models import AuditLog
+from creditdesk.testing import assert_ledger_consistent
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def staff_client() -> Client:
+    staff = User.objects.create_superuser("ops@creditdesk.local", "ops-password-123")
+    client = Client()
+    client.force_login(staff)
+    return client
+
+
+def adjust_url(account: Account) -> str:
+    return f"/admin/accounts/account/{account.pk}/adjust-credits/"
+
+
+def test_staff_adjust_a_balance_through_the_ledger_with_a_reason_and_an_audit_row(
+    staff_client: Client, account: Account
+) -> None:
+    response = staff_client.post(adjust_url(account), {"amount": "-250", "reason": "Duplicate grant"})
+    assert response.status_code == 302
+    row = CreditTransaction.objects.filter(account=account).latest("id")
+    assert (row.transaction_type, row.amount, row.balance_after, row.description) == (
+        "adjustment",
+        -250,
+        750,
+        "Duplicate grant",
+    )
+    audit = AuditLog.objects.get(account=account, action="credits.adjusted")
+    assert audit.actor_email == "ops@creditdesk.local" and audit.changes == {
+        "amount": -250,
+        "reason": "Duplicate grant",
+    }
+    assert_ledger_consistent(account)
+
+
+def test_an_adjustment_below_zero_is_refused_with_nothing_written(
+    staff_client: Client, account: Account
+) -> None:
+    response = staff_client.post(adjust_url(account), {"amount": "-1001", "reason": "too much"})
+    assert response.status_code == 200
+    assert b"Insufficient credits" in response.content
+    account.refresh_from_db()
+    assert account.credits == 1000
+    assert not AuditLog.objects.filter(action="credits.adjusted").exists()
+
+
+def test_the_ledger_is_read_only_in_the_admin(staff_client: Client, account: Account) -> None:
+    row = CreditTransaction.objects.filter(account=account).first()
+    page = staff_client.get(f"/admin/billing/credittransaction/{row.pk}/change/")
+    assert page.status_code == 200
+    assert b'name="amount"' not in page.content
+    assert (
+        staff_client.post(f"/admin/billing/credittransaction/{row.pk}/delete/", {"post": "yes"}).status_code
+        == 403
+    )
+    assert CreditTransaction.objects.filter(pk=row.pk).exists()
+
+
+def test_the_balance_is_not_editable_in_the_account_form(staff_client: Client, account: Account) -> None:
+    page = staff_client.get(f"/admin/accounts/account/{account.pk}/change/")
+    assert page.status_code == 200
+    assert b'name="credits"' not in page.content
+    assert adjust_url(account).encode() in page.content
+
+
+def test_members_without_staff_rights_cannot_reach_the_adjustment(account: Account, owner: User) -> None:
+    client = Client()
+    client.force_login(owner)
+    response = client.post(adjust_url(account), {"amount": "5000", "reason": "free money"})
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+    account.refresh_from_db()
+    assert account.credits == 1000
