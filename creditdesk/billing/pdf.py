@@ -99,7 +99,8 @@ def render_invoice_pdf(invoice: Invoice) -> bytes:
         )
     rows += [
         ["", "", "Subtotal", f"{invoice.subtotal} {currency}"],
-        ["", "", f"Tax ({settings.INVOICE_TAX_RATE * 100:.2f}%)", f"{invoice.tax_amount} {currency}"],
+        # No rate printed: the setting may have changed since this invoice was issued.
+        ["", "", "Tax", f"{invoice.tax_amount} {currency}"],
         ["", "", "Total", f"{invoice.total_amount} {currency}"],
     ]
     lines = Table(rows, colWidths=[92 * mm, 14 * mm, 34 * mm, 34 * mm], repeatRows=1)
