@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-PASSWORD = "reliability-Passw0rd-!long"
+PASSWORD = "Qx7!vortex-Lumen-9203"
 _serial = itertools.count(1)
 
 

@@ -1,0 +1,158 @@
+"""Two tenants for the security rows: A (the caller, every role) and B (the victim, marked so leaks show)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from tests.reliability import harness
+from tests.reliability.fixtures import PASSWORD, Tenant, add_member, make_tenant, tokens_for, unique
+from tests.reliability.openapi import Operation
+
+MARKER = "zqleakmarker"
+
+
+@dataclass
+class World:
+    a: Tenant
+    b: Tenant
+    b_objects: dict[str, list[int]] = field(default_factory=dict)  # resource -> B's object ids
+    package_id: int = 0
+    a_invoice_id: int = 0
+
+
+def record_usage_for(tenant: Tenant, reference: str) -> None:
+    from creditdesk.billing.services.usage import record_usage
+
+    record_usage(
+        account=tenant.account,
+        user=tenant.members["owner"],
+        operation_type="clustering",
+        reference_id=reference,
+    )
+
+
+def build_world() -> World:
+    from creditdesk.billing.models import Invoice, Payment, Plan
+    from creditdesk.billing.services.ledger import grant_credits
+    from tests.reliability.checks_payments import billing_landed, cheapest_package, start_purchase
+
+    a = make_tenant(credits=100_000, roles=("owner", "admin", "member", "viewer"))
+    b = make_tenant(credits=5_000, name=f"B {MARKER}", roles=("owner",))
+    for tenant in (a, b):
+        tenant.account.plan = Plan.objects.get(slug="scale")  # seats for the invitations the rows send
+        tenant.account.save(update_fields=["plan"])
+    add_member(b, "member", email=f"{MARKER}-{unique('m')}@reliability.test")
+    add_member(b, "viewer", email=f"{MARKER}-{unique('v')}@reliability.test")
+    grant_credits(account=b.account, amount=7, description=f"grant {MARKER}")
+    record_usage_for(b, MARKER)
+    record_usage_for(a, "a-usage")
+    world = World(a=a, b=b)
+    world.b_objects["team"] = [user.pk for user in b.members.values()]
+    if billing_landed():
+        for tenant in (a, b):
+            start_purchase(tenant, "sandbox")
+            start_purchase(tenant, "bank_transfer")
+        world.b_objects["invoices"] = list(
+            Invoice.objects.filter(account_id=b.id).values_list("pk", flat=True)
+        )
+        world.b_objects["payments"] = list(
+            Payment.objects.filter(account_id=b.id).values_list("pk", flat=True)
+        )
+        world.package_id = cheapest_package().pk
+        world.a_invoice_id = Invoice.objects.filter(account_id=a.id).values_list("pk", flat=True)[0]
+    return world
+
+
+def snapshot(account_id: int) -> str:
+    """Everything of one tenant that another tenant's request could change."""
+    from creditdesk.accounts.models import Account, Invitation, User
+    from creditdesk.billing.models import CreditTransaction, CreditUsageLog, Invoice, Payment
+    from creditdesk.core.models import IdempotencyKey
+    from creditdesk.tenancy.models import AuditLog
+
+    def rows(queryset: Any, *fields: str) -> list[Any]:
+        return list(queryset.order_by("pk").values_list(*fields))
+
+    state = {
+        "account": rows(Account.objects.filter(pk=account_id), *[f.attname for f in Account._meta.fields]),
+        "users": rows(
+            User.objects.filter(account_id=account_id),
+            "pk",
+            "email",
+            "role",
+            "is_active",
+            "is_staff",
+            "password",
+        ),
+        "ledger": rows(
+            CreditTransaction.objects.filter(account_id=account_id), "pk", "amount", "balance_after"
+        ),
+        "usage": rows(CreditUsageLog.objects.filter(account_id=account_id), "pk", "credits_used"),
+        "invoices": rows(
+            Invoice.objects.filter(account_id=account_id), "pk", "status", "invoice_number", "paid_at"
+        ),
+        "payments": rows(
+            Payment.objects.filter(account_id=account_id), "pk", "status", "transfer_reference", "approved_at"
+        ),
+        "invitations": rows(
+            Invitation.objects.filter(account_id=account_id), "pk", "accepted_at", "revoked_at"
+        ),
+        "idempotency": IdempotencyKey.objects.filter(account_id=account_id).count(),
+        "audit": AuditLog.objects.filter(account_id=account_id).count(),
+    }
+    return harness.dump(state)
+
+
+def providers(world: World) -> dict[str, Callable[[], Any]]:
+    """Field values that make a request valid: fresh tokens, unique emails, real credentials."""
+    from creditdesk.accounts.services import invite_member
+
+    a = world.a
+    login_user = a.members["member"]
+
+    def invitation_token() -> str:
+        _member, token = invite_member(
+            account=a.account,
+            inviter=a.members["owner"],
+            email=f"{unique('inv-')}@reliability.test",
+            role="viewer",
+        )
+        return token
+
+    def fresh_refresh() -> str:
+        return tokens_for(login_user)[1]
+
+    return {
+        "email": lambda: f"{unique('new-')}@reliability.test",
+        "/api/v1/auth/login/:email": lambda: login_user.email,
+        "password": lambda: PASSWORD,
+        "account_name": lambda: unique("registered-"),
+        "refresh": fresh_refresh,
+        "token": invitation_token,
+        "role": lambda: "viewer",
+        "payment_method": lambda: "sandbox",
+        "transfer_reference": lambda: "TR-reliability",
+        "operation_type": lambda: "clustering",
+        "name": lambda: "A renamed",
+    }
+
+
+def own_object(world: World, operation: Operation, param: str) -> Any:
+    """A fresh object of tenant A for the path parameter, or None when the resource is unknown."""
+    from tests.reliability.checks_payments import start_purchase
+
+    resource = operation.resource(param)
+    if resource == "team":
+        from creditdesk.accounts.models import User
+
+        email = f"{unique('target-')}@reliability.test"
+        return User.objects.create_user(email, PASSWORD, account=world.a.account, role="member").pk
+    if resource == "payments":
+        return start_purchase(world.a, "bank_transfer").pk
+    if resource == "invoices":
+        return world.a_invoice_id
+    if resource == "credit-packages":
+        return world.package_id
+    return None
