@@ -25,18 +25,18 @@ logger = logging.getLogger(__name__)
 Handler = Callable[[Payment, dict[str, Any], str], None]
 
 
+def _paid(payment: Payment, session: dict[str, Any], source: str) -> None:
+    intent = session.get("payment_intent") or ""
+    if not payments.mark_payment_succeeded(payment=payment, source=source, provider_payment_id=intent):
+        payments.flag_payment_after_failure(payment=payment, source=source)
+
+
 def _session_completed(payment: Payment, session: dict[str, Any], source: str) -> None:
     intent = session.get("payment_intent") or ""
     if session.get("payment_status") == "paid":
-        payments.mark_payment_succeeded(payment=payment, source=source, provider_payment_id=intent)
+        _paid(payment, session, source)
     else:  # a delayed method (e.g. a bank debit): async_payment_succeeded or _failed follows
         payments.mark_payment_processing(payment=payment, source=source, provider_payment_id=intent)
-
-
-def _async_payment_succeeded(payment: Payment, session: dict[str, Any], source: str) -> None:
-    payments.mark_payment_succeeded(
-        payment=payment, source=source, provider_payment_id=session.get("payment_intent") or ""
-    )
 
 
 def _async_payment_failed(payment: Payment, session: dict[str, Any], source: str) -> None:
@@ -70,7 +70,7 @@ def _charge_refunded(payment: Payment, charge: dict[str, Any], source: str) -> N
 
 HANDLERS: dict[str, Handler] = {
     "checkout.session.completed": _session_completed,
-    "checkout.session.async_payment_succeeded": _async_payment_succeeded,
+    "checkout.session.async_payment_succeeded": _paid,
     "checkout.session.async_payment_failed": _async_payment_failed,
     "checkout.session.expired": _session_expired,
     "charge.refunded": _charge_refunded,

@@ -137,6 +137,25 @@ def mark_payment_succeeded(
     return True
 
 
+def flag_payment_after_failure(*, payment: Payment, source: str) -> bool:
+    """The provider says paid, but the payment had already failed or expired here, so no credits were
+    granted: the audit row asks staff to refund the customer or grant the credits by hand."""
+    with transaction.atomic():
+        payment = _lock_payment(payment.pk)
+        if payment.status != Status.FAILED:
+            return False
+        logger.warning("payment %s: paid after it failed (%s); needs staff attention", payment.pk, source)
+        _audit(
+            payment=payment,
+            action="payment.paid_after_failure",
+            actor=None,
+            source=source,
+            ip_address=None,
+            failure_reason=payment.failure_reason,
+        )
+    return True
+
+
 def mark_payment_processing(*, payment: Payment, source: str, provider_payment_id: str = "") -> bool:
     """Checkout finished but the money is still on its way (delayed methods): no credits yet."""
     with transaction.atomic():

@@ -300,6 +300,21 @@ def test_expired_after_completed_changes_nothing(api_client, stripe_payment, acc
     assert purchases_of(account) == [500]
 
 
+def test_a_payment_reported_paid_after_its_checkout_expired_grants_nothing_and_alerts_staff(
+    api_client, stripe_payment, account
+):
+    deliver(
+        api_client,
+        checkout_session_event(stripe_payment, event_id="evt_x", event_type="checkout.session.expired"),
+    )
+    deliver(api_client, checkout_session_event(stripe_payment, event_id="evt_c"))
+
+    stripe_payment.refresh_from_db()
+    assert stripe_payment.status == Payment.Status.FAILED
+    assert purchases_of(account) == []
+    assert AuditLog.objects.filter(account=account, action="payment.paid_after_failure").count() == 1
+
+
 # --- Refunds ---------------------------------------------------------------------------------------------
 
 
