@@ -6,6 +6,7 @@ own library with the real scheme and verified by the real stripe.Webhook.constru
 
 import hashlib
 import hmac
+import itertools
 import json
 import time
 from decimal import Decimal
@@ -412,6 +413,47 @@ def test_a_partial_refund_keeps_the_credits_and_is_left_to_staff_in_the_audit_lo
     assert account.credits == 1500
     audit = AuditLog.objects.get(account=account, action="payment.partially_refunded")
     assert audit.changes["amount_refunded_minor_units"] == 300
+
+
+COMPLETED, EXPIRED, REFUNDED = "completed", "expired", "refunded"
+EVENT_ORDERS = [
+    *itertools.permutations((COMPLETED, EXPIRED, REFUNDED)),
+    (COMPLETED, REFUNDED),
+    (REFUNDED, COMPLETED),
+    (COMPLETED, EXPIRED),
+    (EXPIRED, COMPLETED),
+    (EXPIRED,),
+    (COMPLETED,),
+]
+
+
+def expected_after(order: tuple[str, ...]) -> tuple[str, str, int]:
+    """Payment status, invoice status and credits kept, whatever order Stripe delivered the events in."""
+    if REFUNDED in order:
+        return "refunded", "refunded", 0
+    if order[0] == COMPLETED:
+        return "succeeded", "paid", 500
+    return "failed", "void", 0
+
+
+@pytest.mark.parametrize("order", EVENT_ORDERS, ids=lambda order: ">".join(order))
+def test_events_in_any_order_end_in_the_right_state(api_client, stripe_payment, account, order):
+    events = {
+        COMPLETED: checkout_session_event(stripe_payment, event_id="evt_completed"),
+        EXPIRED: checkout_session_event(
+            stripe_payment, event_id="evt_expired", event_type="checkout.session.expired"
+        ),
+        REFUNDED: charge_refunded_event(stripe_payment, event_id="evt_refunded"),
+    }
+    for name in order:
+        assert deliver(api_client, events[name]).status_code == 200
+
+    stripe_payment.refresh_from_db()
+    account.refresh_from_db()
+    got = (stripe_payment.status, stripe_payment.invoice.status, account.credits - 1000)
+    assert got == expected_after(order)
+    assert len(purchases_of(account)) <= 1
+    assert_ledger_consistent(account)
 
 
 # --- Forgeries and noise ---------------------------------------------------------------------------------
