@@ -1,0 +1,70 @@
+"""Where the bench runs: its database, port range, durations and the environment of the server under test."""
+
+import os
+import socket
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+WORK = ROOT / "bench" / ".work"  # git-ignored scratch: logs, tokens, profiles
+VENV_BIN = ROOT / ".venv" / "bin"
+RESULTS = ROOT / "bench" / "results.json"
+
+# Ports the bench may bind (other agents own the rest).
+PORT_RANGE = range(18000, 18100)
+
+
+def _seconds(name: str, default: float) -> float:
+    return float(os.environ.get(name, default))
+
+
+@dataclass(frozen=True)
+class BenchSettings:
+    db_name: str = os.environ.get("BENCH_DB", "creditdesk_bench")
+    pg_url: str = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432")
+    read_seconds: float = _seconds("BENCH_READ_SECONDS", 4)
+    write_seconds: float = _seconds("BENCH_WRITE_SECONDS", 5)
+    latency_seconds: float = _seconds("BENCH_LATENCY_SECONDS", 3)
+    connections: int = 16
+    big_rows: int = int(os.environ.get("BENCH_BIG_ROWS", 1_000_000))
+    small_rows: int = 10_000
+    spread_accounts: int = 1_000
+    history_days: int = 400  # longer than analytics' 365-day window, so days=365 is full
+    keep_db: bool = os.environ.get("BENCH_KEEP_DB", "") == "1"
+    workers: int = int(os.environ.get("WEB_CONCURRENCY", 2 * (os.cpu_count() or 1) + 1))
+    secret_key: str = "bench-only-secret-key-long-enough-for-hs256-signing-0123456789"
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def database_url(self) -> str:
+        return f"{self.pg_url}/{self.db_name}"
+
+    def server_env(self) -> dict[str, str]:
+        """The environment of `make serve` with the bench's overrides (why: see bench/README.md)."""
+        env = dict(os.environ)
+        env.update(
+            DEBUG="0",
+            SECRET_KEY=self.secret_key,
+            DATABASE_URL=self.database_url,
+            CACHE_URL=os.environ.get("CACHE_URL", "redis://127.0.0.1:6379/0"),
+            SECURE_SSL_REDIRECT="0",  # wrk speaks plain HTTP; a redirect would measure nothing
+            API_RATE_LIMIT="off",  # the load is one user per token: a throttle would cap it
+            LOGIN_RATE_LIMIT="off",
+            JWT_ACCESS_MINUTES="120",  # the run must not outlive its tokens
+            ALLOWED_HOSTS="localhost,127.0.0.1,testserver",
+            PYTHONPATH=str(ROOT),
+            DJANGO_SETTINGS_MODULE="config.settings",
+        )
+        env.update(self.extra_env)
+        return env
+
+
+def free_port() -> int:
+    for port in PORT_RANGE:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port in {PORT_RANGE.start}-{PORT_RANGE.stop - 1}")
