@@ -6,6 +6,7 @@ import { RequireAuth } from './components/RequireAuth';
 // Each page is its own chunk: Recharts, the heaviest dependency, loads only with the usage page.
 const LoginPage = lazy(() => import('./pages/LoginPage'));
 const RegisterPage = lazy(() => import('./pages/RegisterPage'));
+const AcceptInvitationPage = lazy(() => import('./pages/AcceptInvitationPage'));
 const AccountBillingPage = lazy(() => import('./pages/AccountBillingPage'));
 const TransactionsPage = lazy(() => import('./pages/TransactionsPage'));
 const UsageLogsPage = lazy(() => import('./pages/UsageLogsPage'));
@@ -27,6 +28,7 @@ export function App() {
       <Routes>
         <Route path="/login" element={<LoginPage />} />
         <Route path="/register" element={<RegisterPage />} />
+        <Route path="/accept-invitation" element={<AcceptInvitationPage />} />
         <Route element={<RequireAuth />}>
           <Route element={<AppShell />}>
             <Route index element={<Navigate to="/account/billing" replace />} />

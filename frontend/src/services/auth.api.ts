@@ -20,6 +20,16 @@ export const login = (input: LoginInput) =>
 export const register = (input: RegisterInput) =>
   fetchAPI<AuthResult>('auth/register/', { method: 'POST', body: input, auth: false });
 
+export interface AcceptInvitationInput {
+  token: string;
+  password: string;
+  first_name?: string;
+  last_name?: string;
+}
+
+export const acceptInvitation = (input: AcceptInvitationInput) =>
+  fetchAPI<AuthResult>('auth/invitations/accept/', { method: 'POST', body: input, auth: false });
+
 export const me = () => fetchAPI<Session>('auth/me/');
 
 export const logout = (refresh: string) => fetchAPI<null>('auth/logout/', { method: 'POST', body: { refresh } });
@@ -55,6 +65,11 @@ export function useLogin() {
 export function useRegister() {
   const queryClient = useQueryClient();
   return useMutation({ mutationFn: register, onSuccess: (result) => startSession(queryClient, result) });
+}
+
+export function useAcceptInvitation() {
+  const queryClient = useQueryClient();
+  return useMutation({ mutationFn: acceptInvitation, onSuccess: (result) => startSession(queryClient, result) });
 }
 
 export function useLogout() {
