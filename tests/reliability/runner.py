@@ -14,7 +14,14 @@ from dataclasses import dataclass, field
 from tests.reliability import harness
 from tests.reliability.core import BOUNDED, FULL, REGISTRY, Check, Result, Sizes
 
-CHECK_MODULES = ("checks_ledger", "checks_payments", "checks_security", "checks_db", "checks_faults")
+CHECK_MODULES = (
+    "checks_ledger",
+    "checks_payments",
+    "checks_security",
+    "checks_db",
+    "checks_schema",
+    "checks_faults",
+)
 
 
 @dataclass
@@ -99,7 +106,8 @@ def select(only: str | None) -> list[Check]:
     for name in CHECK_MODULES:
         importlib.import_module(f"tests.reliability.{name}")
     wanted = {part.strip() for part in only.split(",")} if only else None
-    return [c for c in REGISTRY if wanted is None or c.number in wanted or c.number.rstrip("ab") in wanted]
+    ordered = sorted(REGISTRY, key=lambda c: (int(c.number.rstrip("ab")), c.number))
+    return [c for c in ordered if wanted is None or c.number in wanted or c.number.rstrip("ab") in wanted]
 
 
 def main(argv: list[str]) -> int:
