@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from creditdesk.accounts import services
 from creditdesk.accounts.models import Account, User
+from creditdesk.billing.demo import create_demo_purchases
 from creditdesk.billing.models import Plan
 from creditdesk.billing.services.ledger import grant_credits
 from creditdesk.billing.services.subscriptions import grant_monthly_allowance
@@ -68,7 +69,7 @@ def seed_demo(*, stdout: Any = None) -> tuple[Account, bool]:
             for e, f, la, r in TEAM
         ]
         _write_history(account=account, users=[owner, *team])
-        _demo_purchases(account=account, owner=owner)
+        create_demo_purchases(account=account, actor=owner)
     return account, True
 
 
@@ -124,9 +125,3 @@ def _write_history(*, account: Account, users: list[User]) -> None:
             )
 
 
-def _demo_purchases(*, account: Account, owner: User) -> None:
-    try:
-        from creditdesk.billing.demo import create_demo_purchases
-    except ImportError:  # purchases land separately; the demo works without them
-        return
-    create_demo_purchases(account=account, actor=owner)

@@ -11,6 +11,7 @@ class Command(BaseCommand):
     def handle(self, *args: object, **options: object) -> None:
         seed_catalog(apps)
         account, created = seed_demo()
+        account.refresh_from_db()
         state = "created" if created else "already present"
         self.stdout.write(
             self.style.SUCCESS(f"Demo account {account.name!r} {state}: {account.credits} credits.")
