@@ -119,4 +119,20 @@ describe('PurchaseCreditsPage', () => {
     expect(await screen.findByText('Only owners and admins can buy credits for this account.')).toBeInTheDocument();
     expect(await screen.findByRole('button', { name: 'Buy Starter Pack' })).toBeDisabled();
   });
+
+  it('waits on Stripe\'s return until the webhook has paid the invoice', async () => {
+    let polls = 0;
+    const { api } = renderApp('/account/purchase-credits?status=success&invoice=7', {
+      ...catalogue,
+      'GET billing/invoices/7/': () => ok(invoice({ id: 7, status: ++polls < 2 ? 'pending' : 'paid' })),
+    });
+    expect(await screen.findByText(/Stripe is confirming your payment/)).toBeInTheDocument();
+    expect(await screen.findByText(/is paid and the credits are in your balance/, {}, { timeout: 4000 })).toBeInTheDocument();
+    expect(api.calls('GET billing/invoices/7/').length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('says nothing was charged when checkout was cancelled', async () => {
+    renderApp('/account/purchase-credits?status=cancelled&invoice=7', catalogue);
+    expect(await screen.findByText(/Checkout was cancelled and nothing was charged/)).toBeInTheDocument();
+  });
 });

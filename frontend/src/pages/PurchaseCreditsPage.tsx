@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { Link } from 'react-router-dom';
 import { BankTransferInstructions } from '../components/BankTransferInstructions';
+import { CheckoutReturn } from '../components/CheckoutReturn';
 import { FormError } from '../components/FormError';
 import { PackageCard } from '../components/PackageCard';
 import { QueryState } from '../components/QueryState';
@@ -75,6 +76,7 @@ export default function PurchaseCreditsPage() {
   return (
     <>
       <h1>Purchase credits</h1>
+      <CheckoutReturn />
       {!mayBuy && <p className="notice">Only owners and admins can buy credits for this account.</p>}
       <FormError error={purchase.error} />
       {purchase.data && (

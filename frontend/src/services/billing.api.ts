@@ -24,6 +24,7 @@ export const getCreditCosts = () =>
   fetchAPI<Paginated<CreditCost>>('billing/credit-costs/', { query: { page_size: 100 } });
 export const getInvoices = (params: QueryParams = {}) =>
   fetchAPI<Paginated<Invoice>>('billing/invoices/', { query: params });
+export const getInvoice = (id: number) => fetchAPI<Invoice>(`billing/invoices/${id}/`);
 export const getPayments = (params: QueryParams = {}) =>
   fetchAPI<Paginated<Payment>>('billing/payments/', { query: params });
 export const getPaymentMethods = () =>
@@ -99,6 +100,16 @@ function useInvalidateMoney() {
       queryClient.invalidateQueries({ queryKey: accountKeys.all }),
       queryClient.invalidateQueries({ queryKey: authKeys.me }),
     ]);
+}
+
+/** Polls an invoice while it is pending: after Stripe Checkout, the webhook pays it a moment later. */
+export function useInvoiceUntilSettled(id: number | undefined) {
+  return useQuery({
+    queryKey: billingKeys.invoice(id ?? 0),
+    queryFn: () => getInvoice(id as number),
+    enabled: id !== undefined,
+    refetchInterval: (query) => (query.state.data?.status === 'pending' ? 2000 : false),
+  });
 }
 
 export function usePurchaseCreditPackage() {

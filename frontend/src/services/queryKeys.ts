@@ -13,6 +13,7 @@ export const billingKeys = {
   usageLogs: (params: QueryParams) => [...billingKeys.all, 'usage-logs', params] as const,
   creditCosts: () => [...billingKeys.all, 'credit-costs'] as const,
   invoices: (params: QueryParams) => [...billingKeys.all, 'invoices', params] as const,
+  invoice: (id: number) => [...billingKeys.all, 'invoice', id] as const,
   payments: (params: QueryParams) => [...billingKeys.all, 'payments', params] as const,
   paymentMethods: () => [...billingKeys.all, 'payment-methods'] as const,
   packages: () => [...billingKeys.all, 'packages'] as const,
