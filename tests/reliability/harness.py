@@ -273,8 +273,20 @@ def run_manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[s
 
 
 def verify_ledger(db: str) -> tuple[bool, str]:
-    result = run_manage("verify_ledger", env=server_env(db))
-    return result.returncode == 0, (result.stdout + result.stderr).strip()
+    """`manage.py verify_ledger`: in-process on the suite's own database, else in a subprocess."""
+    if db != DB_MAIN:
+        result = run_manage("verify_ledger", env=server_env(db))
+        return result.returncode == 0, (result.stdout + result.stderr).strip()
+    import io
+
+    from django.core.management import CommandError, call_command
+
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        call_command("verify_ledger", stdout=out, stderr=err)
+    except CommandError as exc:
+        return False, f"{err.getvalue()}{exc}"
+    return True, out.getvalue().strip()
 
 
 def dump(value: Any) -> str:

@@ -74,13 +74,13 @@ def run_one(check: Check, context: Context) -> Row:
 def print_table(rows: list[Row], sizes: Sizes) -> None:
     label = "bounded" if sizes.bounded else "full"
     print(f"\ncreditdesk reliability ({label} run) on PostgreSQL\n")
-    header = f"{'#':>3}  {'check':<78} {'how many':>9} {'lost':>5} {'secs':>7}  result"
+    header = f"{'#':>3}  {'check':<96} {'how many':>9} {'lost':>5} {'secs':>7}  result"
     print(header)
     print("-" * len(header))
     for row in rows:
         tried = (row.result.skipped and f"{row.result.tried} [{row.result.skipped}]") or row.result.tried
         print(
-            f"{row.check.number:>3}  {tried[:78]:<78} {row.result.count:>9} {row.result.lost:>5} "
+            f"{row.check.number:>3}  {tried[:96]:<96} {row.result.count:>9} {row.result.lost:>5} "
             f"{row.seconds:>7.1f}  {row.verdict}"
         )
     print("-" * len(header))
