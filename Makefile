@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 CORES := $(shell nproc 2>/dev/null || echo 1)
 WEB_CONCURRENCY ?= $(shell echo $$(( 2 * $(CORES) + 1 )))
-DEV_ENV := DEBUG=1 BILLING_SANDBOX=$${BILLING_SANDBOX:-1}
+DEV_ENV := DEBUG=1 BILLING_SANDBOX=$${BILLING_SANDBOX:-1} SITE_URL=$${SITE_URL:-http://$(HOST):$(PORT)}
 
 .PHONY: setup backend frontend run serve test lint test-sqlite test-postgres test-frontend test-e2e test-reliability reliability bench clean
 
