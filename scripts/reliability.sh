@@ -27,4 +27,9 @@ if ! "$PY" -c "import redis; redis.Redis.from_url('redis://127.0.0.1:6379/0', so
     echo "FAIL: Redis is not reachable at 127.0.0.1:6379 (the production server's cache)." >&2
     exit 1
 fi
+if [[ " $* " == *" --bounded "* ]]; then
+    # The CI run gets its own database and ports, so it can run while a full `make reliability` does.
+    export RELIABILITY_DB="${RELIABILITY_DB:-creditdesk_reliability_ci}"
+    export RELIABILITY_PORT_BASE="${RELIABILITY_PORT_BASE:-19050}"
+fi
 exec "$PY" -m tests.reliability "$@"

@@ -157,12 +157,27 @@ class Tally:
     def __init__(self) -> None:
         self.delta = 0
         self.kinds: Counter[str] = Counter()
+        self.paid: list[int] = []  # purchases paid and not yet refunded
         self._lock = threading.Lock()
 
     def add(self, kind: str, delta: int) -> None:
         with self._lock:
             self.delta += delta
             self.kinds[kind] += 1
+
+    def take_paid(self) -> int | None:
+        with self._lock:
+            return self.paid.pop() if self.paid else None
+
+
+def refund_purchase(payment_id: int) -> int:
+    """The real refund service on a paid purchase; returns the credits it took back."""
+    from creditdesk.billing.models import CreditTransaction, Payment
+    from creditdesk.billing.services.payments import refund_payment
+
+    assert refund_payment(payment=Payment.objects.get(pk=payment_id), source="reliability")
+    row = CreditTransaction.objects.filter(reference=f"refund:payment:{payment_id}").first()
+    return 0 if row is None else -int(row.amount)
 
 
 def in_process(work: Callable[[], int | None]) -> int | None:
@@ -185,16 +200,23 @@ def mixed_operation(kind: str, *, tenant: Any, url: str, tally: Tally, cost: int
         reply = purchase(url, tenant.owner_token, package["id"], "sandbox")
         if reply.status == 201:
             tally.add(kind, int(package["credits"]))
+            tally.paid.append(int(reply.data["payment"]["id"]))
     elif kind == "grant":
         amount = random.randint(1, 50)
         in_process(lambda: ledger.grant_credits(account=account, amount=amount, description="mixed") and 0)
         tally.add(kind, amount)
     elif kind == "refund":
-        amount = random.randint(1, 60)
-        clawback = in_process(
-            lambda: ledger.claw_back_credits(account=account, amount=amount, description="mixed").recovered
-        )
-        tally.add(kind, -int(clawback or 0))
+        payment_id = tally.take_paid()
+        if payment_id is not None:
+            tally.add("refund_payment", -int(in_process(lambda: refund_purchase(payment_id)) or 0))
+        else:
+            amount = random.randint(1, 60)
+            clawback = in_process(
+                lambda: (
+                    ledger.claw_back_credits(account=account, amount=amount, description="mixed").recovered
+                )
+            )
+            tally.add(kind, -int(clawback or 0))
     elif kind == "adjust":
         amount = random.choice([-40, -7, 9, 33])
         try:
@@ -292,8 +314,24 @@ def idempotency_key(context: Any) -> Result:
     result.expect(other.status == 422, f"same key, other body answered {other.status}, expected 422")
     result.expect(audit(tenant.id).usage_logs == 1, "the other body had an effect")
     expect_consistent(result, audit(tenant.id))
+    key_is_per_account(result, url, key, reference)
     idempotent_purchases(result, url, tenant, sizes.idempotent_repeats)
     return result
+
+
+def key_is_per_account(result: Result, url: str, key: str, reference: str) -> None:
+    """Another tenant sending the same key and body gets its own effect, never the first tenant's reply."""
+    other = make_tenant(credits=1_000, roles=("owner", "member"))
+    body = {"operation_type": OPERATION, "reference_id": reference}
+    reply = harness.call(
+        "POST", url + USAGE, token=other.tokens["member"], body=body, headers={"Idempotency-Key": key}
+    )
+    result.count += 1
+    result.expect(reply.status == 201, f"the same key in another account answered {reply.status}")
+    result.expect(
+        "Idempotent-Replayed" not in reply.headers, "another account's request replayed the first reply"
+    )
+    result.expect(audit(other.id).usage_logs == 1, "the same key in another account had no effect of its own")
 
 
 def idempotent_purchases(result: Result, url: str, tenant: Any, repeats: int) -> None:

@@ -296,6 +296,34 @@ def expect_gap_free(result: Result, numbers: list[str]) -> None:
         result.expect(not missing, f"{year}: gaps in invoice numbers: {missing[:10]}")
 
 
+@contextmanager
+def provider_down() -> Iterator[None]:
+    """Stripe unreachable, in this process only (the servers never talk to Stripe)."""
+    import stripe
+
+    error = stripe.APIConnectionError("reliability: Stripe is down")
+    with mock.patch("stripe.checkout.Session.create", side_effect=error):
+        yield
+
+
+def failed_purchase(tenant: Tenant) -> int:
+    """A card purchase whose provider call fails: its transaction must give everything back."""
+    from django.db import connection
+
+    from creditdesk.billing.providers.base import PaymentProviderError
+    from creditdesk.billing.services.purchases import purchase_package
+
+    try:
+        purchase_package(
+            account=tenant.account, package_id=cheapest_package().pk, payment_method="stripe", actor=None
+        )
+    except PaymentProviderError:
+        return 502
+    finally:
+        connection.close()
+    return 201
+
+
 @check("6", "parallel purchases over HTTP: invoice numbers unique and gap-free")
 def invoice_numbering(context: Any) -> Result:
     sizes = context.sizes
@@ -322,8 +350,19 @@ def invoice_numbering(context: Any) -> Result:
                 seen.append(reply.data["invoice"]["invoice_number"])
         return reply.status
 
-    statuses = Counter(harness.parallel(range(sizes.purchases), buy, threads=sizes.purchases))
-    result.expect(statuses == Counter({201: sizes.purchases}), f"purchases answered {dict(statuses)}")
+    failing = max(2, sizes.purchases // 5)
+    with provider_down():
+        statuses = Counter(
+            harness.parallel(
+                range(sizes.purchases + failing),
+                lambda i: buy(i) if i < sizes.purchases else failed_purchase(tenants[i % len(tenants)]),
+                threads=sizes.purchases + failing,
+            )
+        )
+    want = Counter({201: sizes.purchases, 502: failing})
+    result.expect(statuses == want, f"purchases answered {dict(statuses)}, expected {dict(want)}")
+    result.count += failing
+    result.tried += f", {failing} failing at the provider"
     after, drafts = invoice_numbers()
     result.expect(
         len(after) - len(before) == sizes.purchases, f"{len(after) - len(before)} new numbered invoices"

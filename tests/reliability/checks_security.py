@@ -84,6 +84,14 @@ def probe_own_action(
         result.count += 1
         result.expect(reply.status < 500, f"{op} as A's {role}: {reply.status}")
         result.expect(MARKER not in harness.dump(reply.body), f"{op} as A's {role} leaked a row of B")
+        leaked = listed_ids(reply, op) & world.b_rows.get(op.path.rstrip("/").rsplit("/", 1)[-1], set())
+        result.expect(not leaked, f"{op} as A's {role} listed B's rows {sorted(leaked)[:5]}")
+
+
+def listed_ids(reply: harness.Reply, op: Operation) -> set[int]:
+    data = reply.data
+    rows = data.get("results") if isinstance(data, dict) else None
+    return {row["id"] for row in rows or [] if isinstance(row, dict) and isinstance(row.get("id"), int)}
 
 
 @check("7", "cross-tenant matrix from the OpenAPI schema")

@@ -59,7 +59,7 @@ BOUNDED = Sizes(
     fault_requests=80,
     fault_kills=3,
     two_server_deductions=100,
-    workers=3,
+    workers=2,
 )
 
 

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,12 +22,14 @@ import requests
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = ROOT / ".venv" / "bin"
 PG_HOST = "127.0.0.1:5432"
-DB_MAIN = "creditdesk_reliability"
-DB_BROKEN = "creditdesk_reliability_broken"
+# Overridable so that two runs (say `make test` and `make reliability`) never share a database or a port.
+DB_MAIN = os.environ.get("RELIABILITY_DB", "creditdesk_reliability")
+DB_BROKEN = f"{DB_MAIN}_broken"
 SECRET_KEY = "reliability-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEFGH"
 WEBHOOK_SECRET = "whsec_reliability_0123456789abcdef"
-LOG_DIR = Path(os.environ.get("RELIABILITY_LOG_DIR", "/tmp/creditdesk_reliability"))
-PORTS = iter(range(19010, 19100))
+LOG_DIR = Path(os.environ.get("RELIABILITY_LOG_DIR", f"/tmp/{DB_MAIN}"))
+PORT_BASE = int(os.environ.get("RELIABILITY_PORT_BASE", "19010"))  # the suite binds 19000-19099 only
+PORTS = iter(range(PORT_BASE, min(PORT_BASE + 40, 19100)))
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -220,7 +222,7 @@ def session() -> requests.Session:
 class Reply:
     status: int
     body: Any
-    headers: dict[str, str]
+    headers: Mapping[str, str]  # case-insensitive
 
     @property
     def data(self) -> Any:
@@ -250,7 +252,7 @@ def call(
         parsed = response.json()
     except ValueError:
         parsed = response.text
-    return Reply(status=response.status_code, body=parsed, headers=dict(response.headers))
+    return Reply(status=response.status_code, body=parsed, headers=response.headers)
 
 
 def parallel(items: Sequence[T], work: Callable[[T], R], *, threads: int) -> list[R]:

@@ -18,6 +18,7 @@ class World:
     a: Tenant
     b: Tenant
     b_objects: dict[str, list[int]] = field(default_factory=dict)  # resource -> B's object ids
+    b_rows: dict[str, set[int]] = field(default_factory=dict)  # list resource -> ids of B's rows
     package_id: int = 0
     a_invoice_id: int = 0
 
@@ -62,7 +63,42 @@ def build_world() -> World:
         )
         world.package_id = cheapest_package().pk
         world.a_invoice_id = Invoice.objects.filter(account_id=a.id).values_list("pk", flat=True)[0]
+        mark_bank_transfer(b)
+    world.b_rows = rows_of(b)
     return world
+
+
+def mark_bank_transfer(tenant: Tenant) -> None:
+    """B's pending bank transfer carries the marker, so a leaked payment row shows it too."""
+    from creditdesk.billing.models import Payment
+    from creditdesk.billing.services.payments import confirm_bank_transfer
+
+    pending = Payment.objects.filter(account_id=tenant.id, status="pending_approval").first()
+    if pending is not None:
+        confirm_bank_transfer(
+            account=tenant.account,
+            payment_id=pending.pk,
+            transfer_reference=MARKER,
+            actor=tenant.members["owner"],
+        )
+
+
+def rows_of(tenant: Tenant) -> dict[str, set[int]]:
+    """The ids of B's rows in each list endpoint's resource (the path's last segment)."""
+    from creditdesk.billing.models import CreditTransaction, CreditUsageLog, Invoice, Payment
+    from creditdesk.tenancy.models import AuditLog
+
+    def ids(queryset: Any) -> set[int]:
+        return set(queryset.filter(account_id=tenant.id).values_list("pk", flat=True))
+
+    return {
+        "team": {user.pk for user in tenant.members.values()},
+        "transactions": ids(CreditTransaction.objects),
+        "usage": ids(CreditUsageLog.objects),
+        "invoices": ids(Invoice.objects),
+        "payments": ids(Payment.objects),
+        "audit-log": ids(AuditLog.objects),
+    }
 
 
 def snapshot(account_id: int) -> str:
