@@ -33,12 +33,21 @@ class Row:
     baseline_value: float | None = None
     target: Target | None = None
     note: str = ""
+    # A measurement stopped at a time limit is a lower bound: it cannot be said to meet anything.
+    lower_bound: bool = False
 
     @property
     def ratio(self) -> float | None:
         if self.value is None or not self.baseline_value:
             return None
         return self.value / self.baseline_value
+
+    def _meets(self, ratio: float | None) -> bool | None:
+        if self.target is None:
+            return None
+        if self.lower_bound and self.target.at_most:
+            return False
+        return self.target.met(ratio)
 
     def as_json(self) -> dict[str, object]:
         ratio = self.ratio
@@ -50,7 +59,7 @@ class Row:
             "baseline_value": _round(self.baseline_value),
             "ratio": _round(ratio, 3),
             "target": self.target.describe() if self.target else None,
-            "meets_target": self.target.met(ratio) if self.target else None,
+            "meets_target": self._meets(ratio),
             "note": self.note,
         }
 
@@ -108,10 +117,17 @@ def _fmt(value: float | None, unit: str) -> str:
     return f"{value:,.1f} {unit}" if value < 1000 else f"{value:,.0f} {unit}"
 
 
-def write_results(path: Path, rows: list[Row], machine_info: dict[str, object], seconds: float) -> None:
+def write_results(
+    path: Path,
+    rows: list[Row],
+    machine_info: dict[str, object],
+    seconds: float,
+    profiles: dict[str, list[str]],
+) -> None:
     payload = {
         "machine": machine_info,
         "runtime_seconds": round(seconds, 1),
         "figures": [row.as_json() for row in rows],
+        "profiles": profiles,  # top frames by own time of each figure that missed its target
     }
     path.write_text(json.dumps(payload, indent=2) + "\n")

@@ -1,0 +1,43 @@
+-- wrk script for every bench run. Without arguments it sends wrk's own request (GET, -H headers);
+-- with `-- TOKENS_FILE BODY` it POSTs BODY as JSON, rotating the bearer tokens in TOKENS_FILE (one a
+-- line), so that a thousand accounts are spread over the connections.
+-- done() prints one line the bench parses: requests, duration and latency percentiles in microseconds.
+
+local tokens = nil
+local body = nil
+local next_token = 0
+
+init = function(args)
+  if args[1] == nil then
+    return
+  end
+  tokens = {}
+  for line in io.lines(args[1]) do
+    tokens[#tokens + 1] = line
+  end
+  body = args[2]
+  -- Threads start at different tokens, so two threads do not hit the same account in lockstep.
+  math.randomseed(os.time() + math.floor(os.clock() * 1000000))
+  next_token = math.random(#tokens)
+end
+
+request = function()
+  if tokens == nil then
+    return wrk.request()
+  end
+  next_token = next_token % #tokens + 1
+  local headers = {
+    ["Authorization"] = "Bearer " .. tokens[next_token],
+    ["Content-Type"] = "application/json",
+  }
+  return wrk.format("POST", nil, headers, body)
+end
+
+done = function(summary, latency, requests)
+  local errors = summary.errors
+  io.write(string.format(
+    'BENCH_JSON {"requests": %d, "duration_us": %d, "p50_us": %d, "p99_us": %d, "mean_us": %.1f, ' ..
+    '"socket_errors": %d, "non_2xx": %d}\n',
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99), latency.mean,
+    errors.connect + errors.read + errors.write + errors.timeout, errors.status))
+end
