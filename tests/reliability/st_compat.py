@@ -1,4 +1,5 @@
-"""Runs schemathesis' CLI with a shim for hypothesis-jsonschema 0.23 on newer Hypothesis.
+"""Runs schemathesis' CLI with a shim for hypothesis-jsonschema 0.23 on newer Hypothesis, and without
+header values that gunicorn's parser refuses before the application sees the request.
 
 hypothesis-jsonschema 0.23.1 drives `hypothesis.internal.conjecture.utils.many` through `.more()` and
 `.reject()`, which Hypothesis 6.170 removed ("'many' object has no attribute 'more'"): every operation
@@ -6,6 +7,7 @@ with a JSON object in it errors before a request is sent. The shim gives hypothe
 old two-method interface on top of `draw_boolean`; nothing else of Hypothesis or schemathesis changes.
 """
 
+import re
 import sys
 import types
 from typing import Any
@@ -52,8 +54,25 @@ def install() -> None:
     _from_schema.cu = shim  # type: ignore[attr-defined]
 
 
+# gunicorn answers these itself, with an HTML 400 ("Invalid HTTP Header"); so would any proxy in front.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
+
+def sendable(headers: dict[str, str] | None) -> bool:
+    return headers is None or not any(CONTROL_CHARACTERS.search(str(value)) for value in headers.values())
+
+
+def only_sendable_headers() -> None:
+    import schemathesis
+
+    @schemathesis.hook
+    def before_generate_headers(context: Any, strategy: Any) -> Any:
+        return strategy.filter(sendable)
+
+
 if __name__ == "__main__":
     install()
+    only_sendable_headers()
     from schemathesis.cli import schemathesis
 
     sys.argv[0] = "st"
