@@ -126,7 +126,9 @@ def main() -> int:
     print()
     print(format_table(rows))
     for name, frames in profiles.items():
-        print(f"\nprofile {name} (top frames by own time; tree in bench/.work/{name}.txt):")
+        print(
+            f"\nprofile {name} (own: by own time; app: creditdesk by cumulative; tree: bench/.work/{name}.txt):"
+        )
         print("\n".join(f"  {frame}" for frame in frames))
     print(f"\nmachine: {info}; bench took {elapsed:.0f} s")
     write_results(RESULTS, rows, info, elapsed, profiles)

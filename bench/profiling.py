@@ -2,7 +2,7 @@
 
 Run inside Django (`python -m bench.profiling OUT_DIR SPEC_JSON`) against the bench database. Each spec is
 {name, method, path, token, body, requests}; the output is pyinstrument's tree in OUT_DIR/<name>.txt and the
-top frames by own time, which the bench prints.
+top frames by own time and creditdesk's frames by cumulative time, which the bench prints.
 """
 
 import json
@@ -19,14 +19,29 @@ from django.test import Client  # noqa: E402
 from pyinstrument import Profiler  # noqa: E402
 from pyinstrument.frame import Frame  # noqa: E402
 
-TOP = 12
+TOP = 8  # frames listed by own time, then creditdesk's frames by cumulative time
 
 
-def _self_times(frame: Frame, totals: dict[str, float]) -> None:
+def _walk(frame: Frame, own: dict[str, float], ours: dict[str, float], stack: frozenset[str]) -> None:
+    """Own time per function, and cumulative time per creditdesk function.
+
+    pyinstrument keeps one frame per call site and request, so times are summed over frames; a function
+    already on the stack (recursion) is not counted again. Synthetic "[self]" frames carry time that their
+    parent's total_self_time already includes.
+    """
     key = f"{frame.function} ({frame.file_path_short}:{frame.line_no})"
-    totals[key] += frame.total_self_time
+    if not frame.is_synthetic:
+        own[key] += frame.total_self_time
+        path = frame.file_path or ""
+        if "/creditdesk/" in path and "/site-packages/" not in path and key not in stack:
+            ours[key] += frame.time
     for child in frame.children:
-        _self_times(child, totals)
+        _walk(child, own, ours, stack | {key})
+
+
+def _top(times: dict[str, float], overall: float, label: str) -> list[str]:
+    ranked = sorted(times.items(), key=lambda item: item[1], reverse=True)[:TOP]
+    return [f"{label} {100 * seconds / overall:5.1f}%  {name}" for name, seconds in ranked]
 
 
 def profile(spec: dict[str, Any], out_dir: Path) -> list[str]:
@@ -43,12 +58,17 @@ def profile(spec: dict[str, Any], out_dir: Path) -> list[str]:
     profiler.stop()
     (out_dir / f"{spec['name']}.txt").write_text(profiler.output_text(unicode=False, color=False))
     root = profiler.last_session.root_frame() if profiler.last_session else None
-    totals: dict[str, float] = defaultdict(float)
-    if root is not None:
-        _self_times(root, totals)
-    overall = sum(totals.values()) or 1.0
-    top = sorted(totals.items(), key=lambda item: item[1], reverse=True)[:TOP]
-    return [f"{100 * seconds / overall:5.1f}%  {name}" for name, seconds in top]
+    if root is None:
+        return []
+    own: dict[str, float] = defaultdict(float)
+    ours: dict[str, float] = defaultdict(float)
+    _walk(root, own, ours, frozenset())
+    per_request = 1000 * root.time / spec["requests"]
+    return [
+        f"{per_request:.1f} ms per request in-process",
+        *_top(own, root.time, "own"),
+        *_top(ours, root.time, "app"),
+    ]
 
 
 def main(out_dir: Path, specs: list[dict[str, Any]]) -> None:
