@@ -24,8 +24,9 @@ if ! pg_up; then
     exit 0
 fi
 if ! "$PY" -c "import redis; redis.Redis.from_url('redis://127.0.0.1:6379/0', socket_connect_timeout=2).ping()" 2>/dev/null; then
-    echo "FAIL: Redis is not reachable at 127.0.0.1:6379 (the production server's cache)." >&2
-    exit 1
+    # Throttling is off in the suite, so the cache only matters for realism: say so and go on.
+    echo "note: Redis is not reachable at 127.0.0.1:6379; the servers use a per-process cache" >&2
+    export RELIABILITY_CACHE_URL="locmem://"
 fi
 if [[ " $* " == *" --bounded "* ]]; then
     # The CI run gets its own database and ports, so it can run while a full `make reliability` does.

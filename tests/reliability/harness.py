@@ -49,7 +49,7 @@ def server_env(db: str, **extra: str) -> dict[str, str]:
         SECURE_SSL_REDIRECT="0",
         API_RATE_LIMIT="off",
         LOGIN_RATE_LIMIT="off",
-        CACHE_URL="redis://127.0.0.1:6379/0",
+        CACHE_URL=os.environ.get("RELIABILITY_CACHE_URL", "redis://127.0.0.1:6379/0"),
         BILLING_SANDBOX="1",
         # No Stripe API key on the servers: no request (schemathesis') can reach Stripe's network. The
         # webhook needs only its signing secret; Stripe purchases are started in-process (fake_checkout).
@@ -170,7 +170,11 @@ class Server:
         self.process = subprocess.Popen(
             command, cwd=ROOT, env=server_env(self.db, **self.extra_env), stdout=log, stderr=log
         )
-        self.wait_ready()
+        try:
+            self.wait_ready()
+        except BaseException:
+            self.stop()
+            raise
         return self
 
     def wait_ready(self, timeout: float = 60) -> None:
