@@ -122,6 +122,8 @@ def main() -> int:
         if time.monotonic() - started < PROFILE_BUDGET:
             log("profiling what missed its target", started)
             profiles = profile(settings, profile_specs(rows, fixtures))
+        if not big_verify.finished:
+            profiles["verify_ledger (EXPLAIN of its summary query)"] = database.explain_verify(settings)
         info = machine(database.server_version(settings))
     finally:
         if not settings.keep_db:

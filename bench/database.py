@@ -94,12 +94,43 @@ def verify_ledger(settings: BenchSettings, time_limit: float) -> VerifyRun:
         finished = child.poll() is not None
         if not finished:
             child.kill()
+            # PostgreSQL keeps running a query whose client died: stop it, or it loads the next figures.
+            terminate_backends(settings)
         child.wait()
     seconds = time.monotonic() - started
     output = log.read_text()
     if finished and child.returncode != 0:
         raise RuntimeError(f"verify_ledger found drift:\n{output}")
     return VerifyRun(peak_rss_mib=peak_kb / 1024, seconds=seconds, finished=finished, output=output)
+
+
+def terminate_backends(settings: BenchSettings) -> None:
+    with _admin(settings) as conn:
+        conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            [settings.db_name],
+        )
+
+
+EXPLAIN_VERIFY = (
+    "from django.db import connection;"
+    "from creditdesk.billing.services.verification import SUMMARY_SQL;"
+    "cursor = connection.cursor(); cursor.execute('EXPLAIN ' + SUMMARY_SQL);"
+    "print('\\n'.join(row[0] for row in cursor.fetchall()))"
+)
+
+
+def explain_verify(settings: BenchSettings) -> list[str]:
+    """verify_ledger's summary query plan: its profile, when it does not finish in time."""
+    env = settings.server_env()
+    done = subprocess.run(
+        [str(VENV_BIN / "python"), "-c", "import django; django.setup();" + EXPLAIN_VERIFY],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    return done.stdout.splitlines() or [done.stderr[-500:]]
 
 
 def proc_status_kb(pid: int, field: str) -> int:
