@@ -112,11 +112,14 @@ def seed_elsewhere(db: str, credits: int) -> dict[str, Any]:
 def broken_ledger_is_caught(context: Any) -> Result:
     sizes = context.sizes
     cost = credit_cost(OPERATION)
-    server = context.start(
-        harness.DB_BROKEN,
+    server = harness.Server(
+        db=harness.DB_BROKEN,
+        workers=max(4, sizes.workers),  # enough parallel transactions for the race to show every time
         app="tests.reliability.broken_wsgi:application",
         extra_env={"RELIABILITY_BROKEN_LEDGER": "1"},
     )
+    context.servers.append(server)
+    server.start()
     result = Result(tried="row 1 against a server whose ledger reads then writes", count=0)
     caught = 0
     try:
