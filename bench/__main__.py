@@ -131,10 +131,10 @@ def main() -> int:
     elapsed = time.monotonic() - started
     print()
     print(format_table(rows))
+    # Lines: "own" = a function's own time, "app" = creditdesk's functions by cumulative time, both as a
+    # share of the profiled requests; pyinstrument's whole tree is in bench/.work/<name>.txt.
     for name, frames in profiles.items():
-        print(
-            f"\nprofile {name} (own: by own time; app: creditdesk by cumulative; tree: bench/.work/{name}.txt):"
-        )
+        print(f"\nprofile {name}:")
         print("\n".join(f"  {frame}" for frame in frames))
     print(f"\nmachine: {info}; bench took {elapsed:.0f} s")
     write_results(RESULTS, rows, info, elapsed, profiles)
