@@ -96,7 +96,7 @@ def format_table(rows: list[Row]) -> str:
         lines.append(
             (
                 row.name,
-                _fmt(row.value, row.unit),
+                _fmt(row.value, row.unit) + (" (stopped)" if row.lower_bound else ""),
                 f"{row.baseline_name}: {_fmt(row.baseline_value, row.unit)}" if row.baseline_name else "-",
                 "-" if data["ratio"] is None else f"{data['ratio']:.2f}",
                 row.target.describe() if row.target else "-",
