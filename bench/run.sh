@@ -21,7 +21,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     as_root apt-get install -y --no-install-recommends "${missing[@]}"
 fi
 
-# Profilers for the figures that miss their target (py-spy, pyinstrument); the figures do not need them.
+# The profiler for the figures that miss their target (pyinstrument); the figures do not need it.
 .venv/bin/pip install --quiet -r bench/requirements.txt || echo "bench: profilers not installed, no profiles" >&2
 
 mkdir -p bench/.work
