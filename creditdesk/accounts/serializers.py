@@ -18,6 +18,7 @@ class PlanSummarySerializer(serializers.ModelSerializer):
 
 
 class AccountSerializer(serializers.ModelSerializer):
+    billing_email = serializers.CharField(read_only=True)  # may be blank: not `format: email` in the schema
     credit_balance = serializers.IntegerField(source="credits", read_only=True)
     plan = PlanSummarySerializer(read_only=True)
 

@@ -3,6 +3,7 @@ import logging
 from django.conf import settings
 from django.db import connection
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from django.views.defaults import page_not_found
 from django.views.defaults import server_error as default_server_error
 from drf_spectacular.utils import extend_schema, inline_serializer
@@ -57,6 +58,7 @@ def spa_index(request: HttpRequest) -> HttpResponse:
     return FileResponse(index.open("rb"), content_type="text/html")
 
 
+@csrf_exempt  # an unknown URL answers 404 whatever the method, before any CSRF check
 def api_not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
     return JsonResponse(error_body(request, "Not found."), status=404)
 

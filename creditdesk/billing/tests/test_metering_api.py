@@ -168,3 +168,15 @@ def test_the_price_list_shows_active_costs(owner_client: APIClient) -> None:
     assert "linking" not in operations and "clustering" in operations
     clustering = next(row for row in data["results"] if row["operation_type"] == "clustering")
     assert clustering["credits_per_unit"] == 10
+
+
+@pytest.mark.parametrize("path", ["/api/v1/billing/transactions/", USAGE])
+def test_date_filters_take_any_utc_offset_and_refuse_out_of_range_times(
+    path: str, owner_client: APIClient
+) -> None:
+    far_east = owner_client.get(f"{path}?created_after=2000-01-01T00:00:00%2B16:00")
+    assert far_east.status_code == 200
+    assert far_east.json()["data"]["count"] >= 0
+    overflow = owner_client.get(f"{path}?created_before=0001-01-01T00:00:00%2B10:00")
+    assert overflow.status_code == 400
+    assert "created_before" in overflow.json()["errors"]

@@ -107,3 +107,19 @@ def test_non_api_paths_fall_back_to_the_front_end(
     response = api_client.get("/account/billing")
     assert response.status_code == 200
     assert b"".join(response.streaming_content) == b"<div id=root></div>"
+
+
+@pytest.mark.parametrize("method", ["post", "patch", "delete"])
+def test_unknown_api_urls_are_a_json_404_for_writes_too(method: str, owner: object) -> None:
+    client = APIClient(enforce_csrf_checks=True)
+    client.force_login(owner)  # a session, so that a CSRF check would apply if the view were not exempt
+    response = getattr(client, method)("/api/v1/billing/payments/-1/confirm/", {}, format="json")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["error"] == "Not found."
+
+
+def test_every_schema_response_field_of_the_account_matches_what_is_sent(api_client: APIClient) -> None:
+    schema = api_client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    account = schema["components"]["schemas"]["Account"]["properties"]
+    assert "format" not in account["billing_email"]  # blank until the customer sets it
