@@ -142,8 +142,3 @@ def proc_status_kb(pid: int, field: str) -> int:
     except (FileNotFoundError, ProcessLookupError):
         return 0
     return 0
-
-
-def write_lines(path: Path, lines: list[str]) -> Path:
-    path.write_text("\n".join(lines) + "\n")
-    return path

@@ -2,7 +2,7 @@
 
 import os
 import socket
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,7 +33,6 @@ class BenchSettings:
     keep_db: bool = os.environ.get("BENCH_KEEP_DB", "") == "1"
     workers: int = int(os.environ.get("WEB_CONCURRENCY", 2 * (os.cpu_count() or 1) + 1))
     secret_key: str = "bench-only-secret-key-long-enough-for-hs256-signing-0123456789"
-    extra_env: dict[str, str] = field(default_factory=dict)
 
     @property
     def database_url(self) -> str:
@@ -55,7 +54,6 @@ class BenchSettings:
             PYTHONPATH=str(ROOT),
             DJANGO_SETTINGS_MODULE="config.settings",
         )
-        env.update(self.extra_env)
         return env
 
 
