@@ -106,23 +106,32 @@ def bump_operation_rollup(
         )
 
 
-def _append(
+def _write(
     *,
     account: Any,
     delta: int,
-    balance: int,
     transaction_type: str,
     description: str,
     reference: str,
     metadata: dict | None,
     created_by: Any,
-    at: datetime | None = None,
-) -> CreditTransaction:
-    # Taken under the balance lock, so created_at follows the ledger's order. `at` backdates imported
-    # history (seed_demo); it must be written oldest first.
-    now = at or timezone.now()
+    at: datetime | None,
+) -> CreditTransaction | None:
+    """Changes the balance by delta and appends its ledger row and rollup; None (and nothing written)
+    when the balance would go below zero.
+
+    A savepoint costs two round trips on the metering path, so there is one only where an error is
+    expected and handled: a duplicate reference, rolled back to it and reported as
+    DuplicateLedgerReference so that the caller's transaction goes on.
+    """
     try:
-        with transaction.atomic():
+        with transaction.atomic(savepoint=bool(reference)):
+            balance = _change_balance(account_id=account.pk, delta=delta)
+            if balance is None:
+                return None
+            # Taken under the balance lock, so created_at follows the ledger's order. `at` backdates
+            # imported history (seed_demo), which must be written oldest first.
+            now = at or timezone.now()
             row = CreditTransaction.objects.create(
                 account_id=account.pk,
                 transaction_type=transaction_type,
@@ -134,6 +143,9 @@ def _append(
                 created_by=created_by if created_by is not None and created_by.pk else None,
                 created_at=now,
             )
+            _bump_ledger_rollup(
+                account_id=account.pk, at=now, transaction_type=transaction_type, amount=delta
+            )
     except IntegrityError as exc:
         if (
             reference
@@ -141,7 +153,6 @@ def _append(
         ):
             raise DuplicateLedgerReference(reference) from exc
         raise
-    _bump_ledger_rollup(account_id=account.pk, at=now, transaction_type=transaction_type, amount=delta)
     account.credits = balance
     return row
 
@@ -158,22 +169,19 @@ def grant_credits(
     at: datetime | None = None,
 ) -> CreditTransaction:
     """Adds credits. With a reference, a second grant of the same reference raises DuplicateLedgerReference."""
-    _positive(amount)
-    with transaction.atomic():
-        balance = _change_balance(account_id=account.pk, delta=amount)
-        if balance is None:
-            raise ValueError(f"No account {account.pk}.")
-        return _append(
-            account=account,
-            delta=amount,
-            balance=balance,
-            transaction_type=transaction_type,
-            description=description,
-            reference=reference,
-            metadata=metadata,
-            created_by=created_by,
-            at=at,
-        )
+    row = _write(
+        account=account,
+        delta=_positive(amount),
+        transaction_type=transaction_type,
+        description=description,
+        reference=reference,
+        metadata=metadata,
+        created_by=created_by,
+        at=at,
+    )
+    if row is None:
+        raise ValueError(f"No account {account.pk}.")
+    return row
 
 
 def deduct_credits(
@@ -188,22 +196,21 @@ def deduct_credits(
     at: datetime | None = None,
 ) -> CreditTransaction:
     """Takes credits, all or nothing: InsufficientCredits (and nothing written) when the balance is short."""
-    _positive(amount)
-    with transaction.atomic():
-        balance = _change_balance(account_id=account.pk, delta=-amount)
-        if balance is None:
-            raise InsufficientCredits(needed=amount, available=_current_balance(account.pk))
-        return _append(
-            account=account,
-            delta=-amount,
-            balance=balance,
-            transaction_type=transaction_type,
-            description=description,
-            reference=reference,
-            metadata=metadata,
-            created_by=created_by,
-            at=at,
-        )
+    row = _write(
+        account=account,
+        delta=-_positive(amount),
+        transaction_type=transaction_type,
+        description=description,
+        reference=reference,
+        metadata=metadata,
+        created_by=created_by,
+        at=at,
+    )
+    if (
+        row is None
+    ):  # raised outside the write's block, which wrote nothing: the caller's transaction is intact
+        raise InsufficientCredits(needed=amount, available=_current_balance(account.pk))
+    return row
 
 
 def claw_back_credits(
@@ -219,23 +226,21 @@ def claw_back_credits(
     """Takes back up to `amount` credits, never below zero; the part already spent is the shortfall."""
     _positive(amount)
     with transaction.atomic():
-        available = _lock_balance(account.pk)
-        recovered = min(amount, available)
+        recovered = min(amount, _lock_balance(account.pk))
         if recovered == 0:
             return Clawback(transaction=None, requested=amount, recovered=0)
-        balance = _change_balance(account_id=account.pk, delta=-recovered)
-        if balance is None:  # impossible while the row is locked; refuse rather than write a wrong row
-            raise InsufficientCredits(needed=recovered, available=_current_balance(account.pk))
-        row = _append(
+        row = _write(
             account=account,
             delta=-recovered,
-            balance=balance,
             transaction_type=transaction_type,
             description=description,
             reference=reference,
             metadata={**(metadata or {}), "requested": amount, "shortfall": amount - recovered},
             created_by=created_by,
+            at=None,
         )
+    if row is None:  # impossible while the row is locked; refuse rather than report a wrong recovery
+        raise InsufficientCredits(needed=recovered, available=_current_balance(account.pk))
     return Clawback(transaction=row, requested=amount, recovered=recovered)
 
 

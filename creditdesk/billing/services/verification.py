@@ -29,8 +29,10 @@ class Drift:
 SUMMARY_SQL = f"""
 SELECT a.id, a.credits, COALESCE(s.total, 0), latest.balance_after
 FROM {ACCOUNTS} a
-LEFT JOIN (SELECT account_id, SUM(amount) AS total FROM {LEDGER} GROUP BY account_id) s ON s.account_id = a.id
-LEFT JOIN {LEDGER} latest ON latest.id = (SELECT MAX(id) FROM {LEDGER} WHERE account_id = a.id)
+LEFT JOIN (
+    SELECT account_id, SUM(amount) AS total, MAX(id) AS last_id FROM {LEDGER} GROUP BY account_id
+) s ON s.account_id = a.id
+LEFT JOIN {LEDGER} latest ON latest.id = s.last_id
 WHERE a.credits <> COALESCE(s.total, 0) OR a.credits <> COALESCE(latest.balance_after, 0)
 """
 

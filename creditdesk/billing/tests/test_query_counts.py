@@ -122,3 +122,14 @@ def test_the_usage_log_count_matches_the_rows(
         owner_client.get("/api/v1/billing/credits/usage/?operation_type=linking").json()["data"]["count"] == 0
     )
     assert other_client.get("/api/v1/billing/credits/usage/").json()["data"]["count"] == 0
+
+
+def test_metering_writes_only_what_it_must(owner_client: APIClient, django_assert_num_queries) -> None:
+    # auth, the price, then under the balance lock: UPDATE ... RETURNING, the ledger row, its rollup, the
+    # usage log, its rollup. The two savepoint statements are the test's own transaction around
+    # record_usage's block; a request has none (its block is the outermost: BEGIN ... COMMIT).
+    with django_assert_num_queries(AUTH + 1 + 5 + 2):
+        response = owner_client.post(
+            "/api/v1/billing/credits/usage/", {"operation_type": "linking"}, format="json"
+        )
+    assert response.status_code == 201
