@@ -64,7 +64,7 @@ def write_figures(
                 f"metering POST, {label}",
                 http,
                 "deductions/s",
-                "SQL, the app's 13 statements",
+                "SQL, the app's own statements",
                 app_statements,
                 note="the gap to this one is Python and HTTP alone",
             ),
