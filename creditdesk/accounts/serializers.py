@@ -24,23 +24,7 @@ class AccountSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Account
-        fields = [
-            "id",
-            "name",
-            "slug",
-            "billing_email",
-            "billing_address_line1",
-            "billing_address_line2",
-            "billing_city",
-            "billing_state",
-            "billing_postal_code",
-            "billing_country",
-            "tax_id",
-            "credit_balance",
-            "plan",
-            "created_at",
-            "updated_at",
-        ]
+        fields = ["id", "slug", *EDITABLE_SETTINGS, "credit_balance", "plan", "created_at", "updated_at"]
         read_only_fields = fields
 
 
