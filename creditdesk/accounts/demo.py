@@ -123,5 +123,3 @@ def _write_history(*, account: Account, users: list[User]) -> None:
                 reference_id=f"job-{day:%Y%m%d}-{second}",
                 at=at,
             )
-
-
