@@ -12,3 +12,5 @@ from config.settings import *  # noqa: F403
 # Hashing is deliberately slow in production; tests create many users.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# The manifest storage needs `collectstatic` first; tests render admin pages on a fresh checkout.
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
