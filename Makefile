@@ -43,6 +43,7 @@ serve: setup
 lint: backend
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
 
 test-sqlite: backend

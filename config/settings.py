@@ -157,13 +157,17 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "creditdesk <billing@c
 API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "6000/min")
 LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10/min")
 
+RENDERERS = ["creditdesk.core.renderers.EnvelopeJSONRenderer"]
+if DEBUG:
+    RENDERERS.append("rest_framework.renderers.BrowsableAPIRenderer")
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "creditdesk.tenancy.authentication.AccountJWTAuthentication",
         "creditdesk.tenancy.authentication.AccountSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["creditdesk.tenancy.permissions.IsAccountMember"],
-    "DEFAULT_RENDERER_CLASSES": ["creditdesk.core.renderers.EnvelopeJSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": RENDERERS,
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "creditdesk.core.pagination.EnvelopePagination",
     "PAGE_SIZE": 25,
@@ -178,8 +182,6 @@ REST_FRAMEWORK = {
     },
     "UNAUTHENTICATED_USER": None,
 }
-if DEBUG:
-    REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"].append("rest_framework.renderers.BrowsableAPIRenderer")
 
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=int(os.environ.get("JWT_ACCESS_MINUTES", "15"))),

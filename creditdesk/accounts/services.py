@@ -23,6 +23,7 @@ from creditdesk.billing.models import CreditTransaction, Plan
 from creditdesk.billing.services.ledger import grant_credits
 from creditdesk.core.errors import ApplicationError, NotFound, PermissionDenied, ValidationFailed
 from creditdesk.tenancy.audit import record_audit
+from creditdesk.tenancy.authentication import is_active_member
 from creditdesk.tenancy.roles import MANAGERS, Role
 
 EDITABLE_SETTINGS = (
@@ -152,7 +153,7 @@ def register_account(
 
 def login(*, email: str, password: str, ip: str | None = None) -> User:
     user = authenticate(username=(email or "").strip().lower(), password=password or "")
-    if user is None or user.account_id is None or not user.account.is_active:
+    if user is None or not is_active_member(user):
         raise InvalidCredentials("Invalid email or password.")
     user.last_login = timezone.now()
     user.save(update_fields=["last_login"])

@@ -29,7 +29,9 @@ from creditdesk.accounts.serializers import (
 from creditdesk.core.errors import ApplicationError
 from creditdesk.core.throttling import LoginEmailThrottle, LoginIPThrottle
 from creditdesk.tenancy.audit import client_ip
+from creditdesk.tenancy.authentication import is_active_member
 from creditdesk.tenancy.permissions import IsAccountManager, ManagersWriteMembersRead
+from creditdesk.tenancy.request import TenantRequest
 from creditdesk.tenancy.views import AccountScopedMixin
 
 
@@ -85,9 +87,9 @@ class RefreshView(APIView):
     def post(self, request: Request) -> Response:
         data = validated(RefreshSerializer, request)
         try:
-            token = RefreshToken(data["refresh"])
-            user = User.objects.select_related("account").filter(pk=token.payload.get("user_id")).first()
-            if user is None or not user.is_active or user.account_id is None:
+            user_id = RefreshToken(data["refresh"]).payload.get("user_id")
+            user = User.objects.select_related("account").filter(pk=user_id).first() if user_id else None
+            if user is None or not is_active_member(user):
                 raise TokenError("This user no longer belongs to an active account.")
             refreshed = TokenRefreshSerializer(data={"refresh": data["refresh"]})
             refreshed.is_valid(raise_exception=True)
@@ -112,7 +114,7 @@ class LogoutView(APIView):
 
 class MeView(APIView):
     @extend_schema(responses=MeSerializer)
-    def get(self, request: Request) -> Response:
+    def get(self, request: TenantRequest) -> Response:
         return Response(
             {"user": UserSerializer(request.user).data, "account": AccountSerializer(request.account).data}
         )
@@ -134,11 +136,11 @@ class AccountSettingsView(APIView):
     permission_classes = [ManagersWriteMembersRead]
 
     @extend_schema(responses=AccountSerializer)
-    def get(self, request: Request) -> Response:
+    def get(self, request: TenantRequest) -> Response:
         return Response(AccountSerializer(request.account).data)
 
     @extend_schema(request=AccountSettingsUpdateSerializer, responses=AccountSerializer)
-    def patch(self, request: Request) -> Response:
+    def patch(self, request: TenantRequest) -> Response:
         serializer = AccountSettingsUpdateSerializer(
             instance=request.account, data=request.data, partial=True
         )
@@ -155,7 +157,7 @@ class TeamListView(AccountScopedMixin, ListAPIView):
     selector = selectors.team_member_list
 
     @extend_schema(request=InviteSerializer, responses={201: UserSerializer})
-    def post(self, request: Request) -> Response:
+    def post(self, request: TenantRequest) -> Response:
         data = validated(InviteSerializer, request)
         member, _token = services.invite_member(
             account=request.account, inviter=request.user, ip=client_ip(request), **data
@@ -167,7 +169,7 @@ class TeamMemberView(APIView):
     permission_classes = [IsAccountManager]
 
     @extend_schema(request=RoleSerializer, responses=UserSerializer)
-    def patch(self, request: Request, member_id: int) -> Response:
+    def patch(self, request: TenantRequest, member_id: int) -> Response:
         data = validated(RoleSerializer, request)
         member = services.change_member_role(
             account=request.account,
@@ -179,7 +181,7 @@ class TeamMemberView(APIView):
         return Response(UserSerializer(member).data)
 
     @extend_schema(responses={200: None})
-    def delete(self, request: Request, member_id: int) -> Response:
+    def delete(self, request: TenantRequest, member_id: int) -> Response:
         services.remove_member(
             account=request.account, actor=request.user, member_id=member_id, ip=client_ip(request)
         )

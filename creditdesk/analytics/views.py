@@ -2,17 +2,17 @@ from decimal import Decimal
 from typing import Any
 
 from drf_spectacular.utils import extend_schema
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from creditdesk.analytics.selectors import usage_analytics
 from creditdesk.analytics.serializers import AnalyticsQuerySerializer, UsageAnalyticsSerializer
+from creditdesk.tenancy.request import TenantRequest
 
 
 class UsageAnalyticsView(APIView):
     @extend_schema(parameters=[AnalyticsQuerySerializer], responses=UsageAnalyticsSerializer)
-    def get(self, request: Request) -> Response:
+    def get(self, request: TenantRequest) -> Response:
         query = AnalyticsQuerySerializer(data=request.query_params.dict())
         query.is_valid(raise_exception=True)
         analytics = usage_analytics(account=request.account, days=query.validated_data["days"])

@@ -1,4 +1,5 @@
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -7,7 +8,7 @@ from django.utils import timezone
 from creditdesk.core.models import TimeStampedModel
 
 
-def money_field(**kwargs: object) -> models.DecimalField:
+def money_field(**kwargs: Any) -> models.DecimalField:
     return models.DecimalField(
         max_digits=settings.MONEY_MAX_DIGITS,
         decimal_places=settings.MONEY_DECIMAL_PLACES,
@@ -106,12 +107,12 @@ class CreditTransaction(models.Model):
     def __str__(self) -> str:
         return f"{self.transaction_type} {self.amount:+d} -> {self.balance_after}"
 
-    def save(self, *args: object, **kwargs: object) -> None:
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None and not self._state.adding:
             raise TypeError("The credit ledger is append-only: ledger rows are never updated.")
         super().save(*args, **kwargs)
 
-    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise TypeError("The credit ledger is append-only: ledger rows are never deleted.")
 
 

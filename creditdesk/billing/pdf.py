@@ -65,7 +65,7 @@ def render_invoice_pdf(invoice: Invoice) -> bytes:
         author=settings.INVOICE_SELLER.get("name", ""),
     )
     currency = invoice.currency
-    status = STATUS_LABELS.get(invoice.status, invoice.status.upper())
+    status = STATUS_LABELS.get(Invoice.Status(invoice.status), invoice.status.upper())
 
     dates = [
         ["Invoice number", invoice.invoice_number],

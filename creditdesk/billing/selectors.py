@@ -88,17 +88,21 @@ class UsageLogList(RollupCountMixin, QuerySet):
 
 
 def _rollup_rows(model: type[Model], account: Any) -> Callable[[], int]:
-    return lambda: model.objects.filter(account=account).aggregate(rows=Sum("count"))["rows"] or 0
+    return lambda: model._default_manager.filter(account=account).aggregate(rows=Sum("count"))["rows"] or 0
 
 
 def transaction_list(*, account: Any) -> QuerySet[CreditTransaction]:
-    rows = LedgerList(model=CreditTransaction).filter(account=account).order_by("-created_at", "-id")
+    rows: LedgerList = (
+        LedgerList(model=CreditTransaction).filter(account=account).order_by("-created_at", "-id")
+    )
     rows.rollup_count = _rollup_rows(DailyLedgerRollup, account)
     return rows
 
 
 def usage_log_list(*, account: Any) -> QuerySet[CreditUsageLog]:
-    rows = UsageLogList(model=CreditUsageLog).filter(account=account).order_by("-created_at", "-id")
+    rows: UsageLogList = (
+        UsageLogList(model=CreditUsageLog).filter(account=account).order_by("-created_at", "-id")
+    )
     rows.rollup_count = _rollup_rows(DailyOperationRollup, account)
     return rows
 

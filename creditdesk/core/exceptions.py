@@ -67,10 +67,12 @@ def envelope_exception_handler(exc: Exception, context: dict) -> Response | None
     if isinstance(exc, drf_exceptions.APIException):
         set_rollback()
         headers = {}
-        if getattr(exc, "auth_header", None):
-            headers["WWW-Authenticate"] = exc.auth_header
-        if getattr(exc, "wait", None):
-            headers["Retry-After"] = str(int(exc.wait))
+        auth_header = getattr(exc, "auth_header", None)
+        if auth_header:
+            headers["WWW-Authenticate"] = auth_header
+        wait = getattr(exc, "wait", None)
+        if wait:
+            headers["Retry-After"] = str(int(wait))
         if isinstance(exc, drf_exceptions.ValidationError):
             errors = _field_errors(exc.detail)
             message = _validation_message(errors)

@@ -80,7 +80,7 @@ def _replay(*, account_id: int, key: str, fingerprint: str) -> Response:
         )
     if record.response_status is None:
         raise IdempotencyKeyInProgress("A request with this Idempotency-Key is still being processed.")
-    body = json.loads(record.response_body)
+    body = json.loads(record.response_body or "null")
     return Response(body, status=record.response_status, headers={REPLAY_HEADER: "true"})
 
 

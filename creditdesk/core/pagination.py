@@ -12,6 +12,7 @@ class EnvelopePagination(PageNumberPagination):
     max_page_size = 100
 
     def get_paginated_response(self, data: list) -> Response:
+        assert self.page is not None  # DRF calls this only after paginate_queryset made a page
         return Response(
             OrderedDict(
                 [

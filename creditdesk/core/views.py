@@ -3,6 +3,7 @@ import logging
 from django.conf import settings
 from django.db import connection
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.views.decorators.csrf import csrf_exempt
 from django.views.defaults import page_not_found
 from django.views.defaults import server_error as default_server_error
@@ -46,7 +47,7 @@ class HealthView(APIView):
         return Response({"status": "ok", "database": "ok"})
 
 
-def spa_index(request: HttpRequest) -> HttpResponse:
+def spa_index(request: HttpRequest) -> HttpResponseBase:
     """Serves the built front end for every non-API path, so client-side routes survive a reload."""
     index = settings.FRONTEND_DIST / "index.html"
     if not index.exists():

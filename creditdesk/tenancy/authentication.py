@@ -10,10 +10,16 @@ from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.settings import api_settings
 
 
+def is_active_member(user: Any) -> bool:
+    """Active, and in an account that is active: the only users the API serves."""
+    account = getattr(user, "account", None)
+    return bool(user.is_active and account is not None and account.is_active)
+
+
 def attach_account(request: Request, user: Any) -> None:
-    if not user.is_active or user.account_id is None or not user.account.is_active:
+    if not is_active_member(user):
         raise exceptions.AuthenticationFailed("This user no longer belongs to an active account.")
-    request._request.account = user.account
+    request._request.account = user.account  # type: ignore[attr-defined]
 
 
 class AccountJWTAuthentication(JWTAuthentication):

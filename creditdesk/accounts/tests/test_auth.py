@@ -150,3 +150,21 @@ def test_a_deactivated_users_access_token_is_refused(owner: User) -> None:
     owner.is_active = False
     owner.save()
     assert client.get("/api/v1/auth/me/").status_code == 401
+
+
+def test_a_deactivated_accounts_members_can_neither_sign_in_nor_refresh(
+    api_client: APIClient, owner: User, account: Account
+) -> None:
+    tokens = api_client.post(LOGIN, {"email": owner.email, "password": PASSWORD}, format="json").json()[
+        "data"
+    ]
+    account.is_active = False
+    account.save()
+    assert (
+        api_client.post("/api/v1/auth/refresh/", {"refresh": tokens["refresh"]}, format="json").status_code
+        == 401
+    )
+    assert (
+        api_client.post(LOGIN, {"email": owner.email, "password": PASSWORD}, format="json").status_code == 401
+    )
+    assert bearer_client(owner).get("/api/v1/auth/me/").status_code == 401

@@ -4,7 +4,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.generics import ListAPIView
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -20,6 +19,7 @@ from creditdesk.billing.serializers.ledger import (
 from creditdesk.billing.services.usage import record_usage
 from creditdesk.core.idempotency import run_idempotently
 from creditdesk.tenancy.permissions import CanSpendCredits
+from creditdesk.tenancy.request import TenantRequest
 from creditdesk.tenancy.views import AccountScopedMixin
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
@@ -33,7 +33,7 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
 
 class CreditBalanceView(APIView):
     @extend_schema(responses=CreditBalanceSerializer)
-    def get(self, request: Request) -> Response:
+    def get(self, request: TenantRequest) -> Response:
         return Response(asdict(selectors.credit_balance(account=request.account)))
 
 
@@ -54,7 +54,7 @@ class UsageLogView(AccountScopedMixin, ListAPIView):
         responses={201: CreditUsageLogSerializer},
         parameters=[IDEMPOTENCY_HEADER],
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: TenantRequest) -> Response:
         def meter() -> Response:
             serializer = RecordUsageSerializer(data=request.data)
             serializer.is_valid(raise_exception=True)

@@ -24,6 +24,7 @@ from creditdesk.billing.views.ledger import IDEMPOTENCY_HEADER
 from creditdesk.core.idempotency import run_idempotently
 from creditdesk.tenancy.audit import client_ip
 from creditdesk.tenancy.permissions import IsAccountManager
+from creditdesk.tenancy.request import TenantRequest
 from creditdesk.tenancy.views import AccountScopedMixin
 
 
@@ -49,7 +50,7 @@ class PurchaseView(APIView):
         responses={201: PurchaseResultSerializer, 502: OpenApiResponse(description="Payment provider error")},
         parameters=[IDEMPOTENCY_HEADER],
     )
-    def post(self, request: Request, package_id: int) -> Response:
+    def post(self, request: TenantRequest, package_id: int) -> Response:
         def purchase() -> Response:
             serializer = PurchaseInputSerializer(data=request.data)
             serializer.is_valid(raise_exception=True)
@@ -106,7 +107,7 @@ class ConfirmBankTransferView(APIView):
     permission_classes = [IsAccountManager]
 
     @extend_schema(request=ConfirmBankTransferSerializer, responses=PaymentSerializer)
-    def post(self, request: Request, pk: int) -> Response:
+    def post(self, request: TenantRequest, pk: int) -> Response:
         serializer = ConfirmBankTransferSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         payment = confirm_bank_transfer(
