@@ -55,6 +55,7 @@ def seed_demo(*, stdout: Any = None) -> tuple[Account, bool]:
             account_name=DEMO_ACCOUNT,
             first_name="Dana",
             last_name="Demo",
+            at=_history_start(),
         )
         account.plan = Plan.objects.get(slug="growth")
         account.billing_email = "billing@demo-studio.example"
