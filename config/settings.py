@@ -155,6 +155,9 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "creditdesk <billing@c
 
 # --- REST framework -------------------------------------------------------------------------------------
 API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "6000/min")
+# How many reverse proxies in front append to X-Forwarded-For; 0 trusts only the socket's address, so a
+# client cannot choose its own IP for throttling and audit rows by sending the header.
+NUM_PROXIES = int(os.environ.get("NUM_PROXIES", "0"))
 LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10/min")
 
 RENDERERS = ["creditdesk.core.renderers.EnvelopeJSONRenderer"]
@@ -181,6 +184,7 @@ REST_FRAMEWORK = {
         "login_email": LOGIN_RATE_LIMIT,
     },
     "UNAUTHENTICATED_USER": None,
+    "NUM_PROXIES": NUM_PROXIES,
 }
 
 SIMPLE_JWT = {

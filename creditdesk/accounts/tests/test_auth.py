@@ -168,3 +168,32 @@ def test_a_deactivated_accounts_members_can_neither_sign_in_nor_refresh(
         api_client.post(LOGIN, {"email": owner.email, "password": PASSWORD}, format="json").status_code == 401
     )
     assert bearer_client(owner).get("/api/v1/auth/me/").status_code == 401
+
+
+def test_a_spoofed_forwarded_for_header_does_not_escape_the_ip_throttle(
+    api_client: APIClient, owner: User, settings: object
+) -> None:
+    settings.LOGIN_RATE_LIMIT = "3/min"
+    statuses = [
+        api_client.post(
+            LOGIN,
+            {"email": f"ghost{n}@acme.test", "password": "x"},
+            format="json",
+            HTTP_X_FORWARDED_FOR=f"10.0.0.{n}",
+        ).status_code
+        for n in range(4)
+    ]
+    assert statuses == [401, 401, 401, 429]
+
+
+def test_behind_a_trusted_proxy_the_audit_row_records_the_forwarded_client(
+    api_client: APIClient, owner: User, settings: object
+) -> None:
+    settings.NUM_PROXIES = 1
+    api_client.post(
+        LOGIN,
+        {"email": owner.email, "password": PASSWORD},
+        format="json",
+        HTTP_X_FORWARDED_FOR="203.0.113.9, 198.51.100.7",
+    )
+    assert AuditLog.objects.get(action="auth.login").ip_address == "198.51.100.7"
