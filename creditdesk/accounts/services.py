@@ -238,6 +238,9 @@ def invite_member(
             raise ValidationFailed.on_field(
                 "email", f"This email already belongs to a member of {where} account."
             )
+        if existing is not None and (existing.is_staff or existing.is_superuser):
+            # Only a removed member's row is reused; an operator's must never be detached or locked out.
+            raise ValidationFailed.on_field("email", "This email cannot be invited.")
         seats = User.objects.filter(account=account).count()
         if seats >= account.plan.max_users:
             raise ValidationFailed.on_field(

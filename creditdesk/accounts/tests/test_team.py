@@ -212,3 +212,12 @@ def test_the_audit_log_lists_this_accounts_entries_newest_first_for_managers(
     ]
     assert entries[0]["actor_email"] == "owner@acme.test"
     assert client_for(Role.MEMBER).get("/api/v1/account/audit-log/").status_code == 403
+
+
+def test_an_operators_email_cannot_be_invited_and_the_operator_is_untouched(owner_client: APIClient) -> None:
+    operator = User.objects.create_superuser("ops@creditdesk.local", "ops-password-123")
+    response = invite(owner_client, "ops@creditdesk.local")
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"email": ["This email cannot be invited."]}
+    operator.refresh_from_db()
+    assert operator.is_active and operator.account is None and operator.check_password("ops-password-123")
