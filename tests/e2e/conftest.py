@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -75,13 +76,18 @@ def _wait_for_health(base_url: str, server: subprocess.Popen, log: Path, timeout
     pytest.fail(f"the server did not answer /api/v1/health/ within {timeout}s:\n{log.read_text()}")
 
 
+SERVER_LOG = pytest.StashKey[Path]()
+
+
 # Not named live_server: pytest-django reserves that name and would set up a test database for it.
 @pytest.fixture(scope="session")
-def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def server_url(tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config) -> Iterator[str]:
     _build_frontend()
     tmp = tmp_path_factory.mktemp("e2e")
     env = {
         **os.environ,
+        # The real settings, not pytest's test settings: real password hashing, mail on the console.
+        "DJANGO_SETTINGS_MODULE": "config.settings",
         "DATABASE_URL": f"sqlite:///{tmp / 'e2e.sqlite3'}",
         "BILLING_SANDBOX": "1",
         "DEBUG": "1",
@@ -99,6 +105,7 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
     log = tmp / "server.log"
+    pytestconfig.stash[SERVER_LOG] = log  # the console email backend writes the mail there
     with log.open("w") as log_file:
         server = subprocess.Popen(
             [*manage, "runserver", f"127.0.0.1:{port}", "--noreload"],
@@ -184,3 +191,19 @@ class Api:
 @pytest.fixture
 def api(server_url: str, page) -> Api:
     return Api(server_url, page)
+
+
+@pytest.fixture
+def invitation_path(server_url: str, pytestconfig: pytest.Config):
+    """The path of the accept link in the last invitation mailed to an address."""
+
+    def find(email: str) -> str:
+        messages = [
+            m for m in pytestconfig.stash[SERVER_LOG].read_text().split("-" * 79) if f"To: {email}" in m
+        ]
+        assert messages, f"no mail to {email} in the server's log"
+        match = re.search(r"/accept-invitation\?token=[\w-]+", messages[-1])
+        assert match, messages[-1]
+        return match.group(0)
+
+    return find

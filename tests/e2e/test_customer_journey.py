@@ -2,6 +2,7 @@
 
 import re
 import uuid
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -185,3 +186,39 @@ def test_a_bank_transfer_purchase_shows_instructions_and_records_the_reference(
     transfer.get_by_role("button", name="I have sent the transfer").click()
     expect(transfer.get_by_text(re.compile("We recorded your transfer"))).to_be_visible()
     assert api.get(f"billing/payments/{payment['id']}/")["transfer_reference"] == "E2E-BANK-REF-1"
+
+
+def test_an_invited_member_joins_through_the_emailed_link(
+    page: Page, browser, server_url: str, invitation_path, screenshot
+) -> None:
+    sign_up(page, screenshot)
+    page.get_by_role("link", name="Team").click()
+    email = f"joiner-{uuid.uuid4().hex[:8]}@example.com"
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Role").select_option("viewer")
+    page.get_by_role("button", name="Send invite").click()
+    expect(page.get_by_text(f"Invitation sent to {email}.")).to_be_visible()
+    link = invitation_path(email)
+
+    invitee_context = browser.new_context(base_url=server_url, viewport={"width": 1280, "height": 900})
+    try:
+        invitee = invitee_context.new_page()
+        invitee.goto(link)
+        invitee.get_by_label("First name").fill("Vera")
+        invitee.get_by_label("Password").fill("another-Long-passw0rd")
+        invitee.screenshot(path=str(Path(__file__).parent / "screenshots" / "14-accept-invitation.png"))
+        invitee.get_by_role("button", name="Join the team").click()
+        expect(invitee).to_have_url(re.compile(r"/account/billing$"))
+        expect(invitee.get_by_text("E2E Research")).to_be_visible()
+
+        # The link was single-use.
+        invitee.evaluate("localStorage.clear()")
+        invitee.goto(link)
+        invitee.get_by_label("Password").fill("yet-another-Long-passw0rd")
+        invitee.get_by_role("button", name="Join the team").click()
+        expect(invitee.get_by_role("alert")).to_contain_text("invalid, used or expired")
+    finally:
+        invitee_context.close()
+
+    page.reload()
+    expect(page.get_by_role("row", name=re.compile(re.escape(email)))).to_contain_text("Active")
