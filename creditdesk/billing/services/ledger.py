@@ -71,9 +71,11 @@ def _change_balance(*, account_id: int, delta: int) -> int | None:
     return None if row is None else int(row[0])
 
 
-def _current_balance(account_id: int) -> int:
+def _read_balance(account_id: int, *, for_update: bool = False) -> int:
+    # SQLite has no FOR UPDATE; its IMMEDIATE transaction already holds the write lock.
+    lock = " FOR UPDATE" if for_update and connection.vendor == "postgresql" else ""
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT credits FROM {ACCOUNT_TABLE} WHERE id = %s", [account_id])
+        cursor.execute(f"SELECT credits FROM {ACCOUNT_TABLE} WHERE id = %s{lock}", [account_id])
         row = cursor.fetchone()
     if row is None:
         raise ValueError(f"No account {account_id}.")
@@ -206,10 +208,9 @@ def deduct_credits(
         created_by=created_by,
         at=at,
     )
-    if (
-        row is None
-    ):  # raised outside the write's block, which wrote nothing: the caller's transaction is intact
-        raise InsufficientCredits(needed=amount, available=_current_balance(account.pk))
+    # Raised outside the write's block, which wrote nothing: the caller's transaction is intact.
+    if row is None:
+        raise InsufficientCredits(needed=amount, available=_read_balance(account.pk))
     return row
 
 
@@ -226,7 +227,7 @@ def claw_back_credits(
     """Takes back up to `amount` credits, never below zero; the part already spent is the shortfall."""
     _positive(amount)
     with transaction.atomic():
-        recovered = min(amount, _lock_balance(account.pk))
+        recovered = min(amount, _read_balance(account.pk, for_update=True))
         if recovered == 0:
             return Clawback(transaction=None, requested=amount, recovered=0)
         row = _write(
@@ -240,18 +241,8 @@ def claw_back_credits(
             at=None,
         )
     if row is None:  # impossible while the row is locked; refuse rather than report a wrong recovery
-        raise InsufficientCredits(needed=recovered, available=_current_balance(account.pk))
+        raise InsufficientCredits(needed=recovered, available=_read_balance(account.pk))
     return Clawback(transaction=row, requested=amount, recovered=recovered)
-
-
-def _lock_balance(account_id: int) -> int:
-    suffix = " FOR UPDATE" if connection.vendor == "postgresql" else ""
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT credits FROM {ACCOUNT_TABLE} WHERE id = %s{suffix}", [account_id])
-        row = cursor.fetchone()
-    if row is None:
-        raise ValueError(f"No account {account_id}.")
-    return int(row[0])
 
 
 def adjust_credits(*, account: Any, amount: int, reason: str, created_by: Any) -> CreditTransaction:
