@@ -161,6 +161,10 @@ def login(*, email: str, password: str, ip: str | None = None) -> User:
     return user
 
 
+def _lock_account(account: Account) -> Account:
+    return Account.objects.select_for_update().select_related("plan").get(pk=account.pk)
+
+
 def update_account_settings(
     *, account: Account, actor: User, data: dict[str, Any], ip: str | None = None
 ) -> Account:
@@ -168,7 +172,7 @@ def update_account_settings(
     if not set(data) <= set(EDITABLE_SETTINGS):
         raise ValueError(f"Not editable settings: {sorted(set(data) - set(EDITABLE_SETTINGS))}")
     with transaction.atomic():
-        account = Account.objects.select_for_update().select_related("plan").get(pk=account.pk)
+        account = _lock_account(account)
         changes = {
             field: {"from": getattr(account, field), "to": value}
             for field, value in data.items()
@@ -201,18 +205,11 @@ def _ensure_may_grant(actor: User, role: str) -> None:
         raise PermissionDenied("Only an owner may grant the owner or admin role.")
 
 
-def _member(account: Account, member_id: Any, *, lock: bool = False) -> User:
-    members = User.objects.filter(account=account)
-    if lock:
-        members = members.select_for_update()
+def _lock_member(account: Account, member_id: Any) -> User:
     try:
-        return members.get(pk=int(member_id))
+        return User.objects.select_for_update().filter(account=account).get(pk=int(member_id))
     except (User.DoesNotExist, TypeError, ValueError) as exc:
         raise NotFound("No such team member.") from exc
-
-
-def _lock_account(account: Account) -> Account:
-    return Account.objects.select_for_update().select_related("plan").get(pk=account.pk)
 
 
 def invite_member(
@@ -332,7 +329,7 @@ def change_member_role(
         raise ValidationFailed.on_field("role", f"Role must be one of {', '.join(Role.values)}.")
     with transaction.atomic():
         _lock_account(account)
-        member = _member(account, member_id, lock=True)
+        member = _lock_member(account, member_id)
         _ensure_may_grant(actor, role)
         if member.role in MANAGERS and actor.role != Role.OWNER:
             raise PermissionDenied("Only an owner may change the role of an owner or admin.")
@@ -355,7 +352,7 @@ def change_member_role(
 def remove_member(*, account: Account, actor: User, member_id: Any, ip: str | None = None) -> None:
     with transaction.atomic():
         _lock_account(account)
-        member = _member(account, member_id, lock=True)
+        member = _lock_member(account, member_id)
         if member.pk == actor.pk:
             raise ValidationFailed("You cannot remove yourself from the account.")
         if member.role == Role.OWNER and actor.role != Role.OWNER:
