@@ -18,7 +18,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from creditdesk.billing.models import Payment, PaymentMethod, StripeEvent
 from creditdesk.billing.services import payments
-from creditdesk.core.exceptions import error_body
+from creditdesk.core.exceptions import json_error_response
 
 logger = logging.getLogger(__name__)
 
@@ -118,10 +118,10 @@ def process_stripe_event(*, event: dict[str, Any]) -> str:
 def stripe_webhook(request: HttpRequest) -> JsonResponse:
     """POST only, no authentication: the signature is the authentication."""
     if request.method != "POST":
-        return JsonResponse(error_body(request, "Method not allowed."), status=405)
+        return json_error_response(request, 405, "Method not allowed.")
     secret = settings.STRIPE_WEBHOOK_SECRET
     if not secret:  # nothing can be verified, so nothing is accepted
-        return JsonResponse(error_body(request, "Stripe webhooks are not configured."), status=400)
+        return json_error_response(request, 400, "Stripe webhooks are not configured.")
     try:
         event = stripe.Webhook.construct_event(
             request.body,
@@ -130,8 +130,8 @@ def stripe_webhook(request: HttpRequest) -> JsonResponse:
             tolerance=settings.STRIPE_WEBHOOK_TOLERANCE,
         )
     except stripe.SignatureVerificationError:
-        return JsonResponse(error_body(request, "Invalid Stripe signature."), status=400)
+        return json_error_response(request, 400, "Invalid Stripe signature.")
     except ValueError:  # signed but not JSON: cannot be Stripe's
-        return JsonResponse(error_body(request, "Invalid payload."), status=400)
+        return json_error_response(request, 400, "Invalid payload.")
     outcome = process_stripe_event(event=event.to_dict())
     return JsonResponse({"success": True, "data": {"received": True, "outcome": outcome}})

@@ -79,9 +79,8 @@ def envelope_exception_handler(exc: Exception, context: dict) -> Response | None
         else:
             errors = {}
             message = _flatten(exc.detail)[0] if exc.detail else "Error."
-        body = error_body(django_request, message, errors, code=exc.get_codes() if not errors else "invalid")
-        if isinstance(body["code"], dict | list):
-            body["code"] = "invalid"
+        code = "invalid" if errors else exc.get_codes()
+        body = error_body(django_request, message, errors, code=code if isinstance(code, str) else "invalid")
         return Response(body, status=exc.status_code, headers=headers)
     return None
 

@@ -14,7 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from creditdesk.core.exceptions import error_body
+from creditdesk.core.exceptions import error_body, json_error_response
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ def spa_index(request: HttpRequest) -> HttpResponseBase:
 
 @csrf_exempt  # an unknown URL answers 404 whatever the method, before any CSRF check
 def api_not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
-    return JsonResponse(error_body(request, "Not found."), status=404)
+    return json_error_response(request, 404, "Not found.")
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
@@ -72,5 +72,5 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
 
 def server_error(request: HttpRequest) -> HttpResponse:
     if request.path.startswith("/api/"):
-        return JsonResponse(error_body(request, "Internal server error."), status=500)
+        return json_error_response(request, 500, "Internal server error.")
     return default_server_error(request)
