@@ -6,7 +6,7 @@ from typing import Any
 from django.db import transaction
 
 from creditdesk.billing.models import CreditPackage, Invoice, Payment, PaymentMethodConfig
-from creditdesk.billing.providers import PROVIDERS
+from creditdesk.billing.providers import PROVIDERS, method_is_available
 from creditdesk.billing.services.invoices import create_invoice, issue_invoice
 from creditdesk.billing.services.payments import mark_payment_succeeded
 from creditdesk.core.errors import NotFound, ValidationFailed
@@ -34,9 +34,9 @@ def purchase_package(
     if not package.is_active:
         raise ValidationFailed("This credit package is no longer on sale.")
     config = PaymentMethodConfig.objects.filter(payment_method=payment_method).first()
-    provider = PROVIDERS.get(payment_method)
-    if provider is None or config is None or not provider.is_available(config):
+    if config is None or not method_is_available(config):
         raise ValidationFailed.on_field("payment_method", "This payment method is not available.")
+    provider = PROVIDERS[payment_method]
 
     with transaction.atomic():
         invoice = create_invoice(account=account, package=package)
