@@ -18,28 +18,35 @@ class IsAccountMember(BasePermission):
         return has_account(request)
 
 
+def has_role(request: Request, roles: frozenset[str]) -> bool:
+    return has_account(request) and getattr(request.user, "role", None) in roles
+
+
 class IsAccountManager(BasePermission):
-    """Owners and admins; every member may read where the view allows reads."""
+    """Owners and admins, for reads and writes alike."""
 
     message = "Only the account's owners and admins may do this."
 
     def has_permission(self, request: Request, view: Any) -> bool:
-        return has_account(request) and getattr(request.user, "role", None) in MANAGERS
+        return has_role(request, MANAGERS)
 
 
-class ManagersWriteMembersRead(IsAccountManager):
+class MembersReadRolesWrite(BasePermission):
+    """Every member reads; only `writers` change anything."""
+
+    writers: frozenset[str]
+
     def has_permission(self, request: Request, view: Any) -> bool:
-        if request.method in SAFE_METHODS:
-            return has_account(request)
-        return super().has_permission(request, view)
+        return has_account(request) if request.method in SAFE_METHODS else has_role(request, self.writers)
 
 
-class CanSpendCredits(BasePermission):
+class ManagersWriteMembersRead(MembersReadRolesWrite):
+    writers = MANAGERS
+    message = IsAccountManager.message
+
+
+class CanSpendCredits(MembersReadRolesWrite):
     """Metering: every active member but viewers may spend the account's credits."""
 
+    writers = SPENDERS
     message = "Viewers may not spend credits."
-
-    def has_permission(self, request: Request, view: Any) -> bool:
-        if request.method in SAFE_METHODS:
-            return has_account(request)
-        return has_account(request) and getattr(request.user, "role", None) in SPENDERS
