@@ -27,6 +27,7 @@ from creditdesk.accounts.serializers import (
     UserSerializer,
 )
 from creditdesk.core.errors import ApplicationError
+from creditdesk.core.serializers import validated
 from creditdesk.core.throttling import LoginEmailThrottle, LoginIPThrottle
 from creditdesk.tenancy.audit import client_ip
 from creditdesk.tenancy.authentication import is_active_member
@@ -49,12 +50,6 @@ def session_payload(user: User) -> dict:
     }
 
 
-def validated(serializer_class: type, request: Request) -> dict:
-    serializer = serializer_class(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
-
-
 class RegisterView(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
@@ -62,7 +57,7 @@ class RegisterView(APIView):
 
     @extend_schema(request=RegisterSerializer, responses={201: SessionSerializer})
     def post(self, request: Request) -> Response:
-        data = validated(RegisterSerializer, request)
+        data = validated(RegisterSerializer, request.data)
         user, _account = services.register_account(**data, ip=client_ip(request))
         return Response(session_payload(user), status=status.HTTP_201_CREATED)
 
@@ -74,7 +69,7 @@ class LoginView(APIView):
 
     @extend_schema(request=LoginSerializer, responses=SessionSerializer)
     def post(self, request: Request) -> Response:
-        data = validated(LoginSerializer, request)
+        data = validated(LoginSerializer, request.data)
         user = services.login(email=data["email"], password=data["password"], ip=client_ip(request))
         return Response(session_payload(user))
 
@@ -85,7 +80,7 @@ class RefreshView(APIView):
 
     @extend_schema(request=RefreshSerializer, responses=TokenPairSerializer)
     def post(self, request: Request) -> Response:
-        data = validated(RefreshSerializer, request)
+        data = validated(RefreshSerializer, request.data)
         try:
             user_id = RefreshToken(data["refresh"]).payload.get("user_id")
             user = User.objects.select_related("account").filter(pk=user_id).first() if user_id else None
@@ -104,7 +99,7 @@ class LogoutView(APIView):
 
     @extend_schema(request=RefreshSerializer, responses={200: None})
     def post(self, request: Request) -> Response:
-        data = validated(RefreshSerializer, request)
+        data = validated(RefreshSerializer, request.data)
         try:
             RefreshToken(data["refresh"]).blacklist()
         except TokenError as exc:
@@ -127,7 +122,7 @@ class AcceptInvitationView(APIView):
 
     @extend_schema(request=AcceptInvitationSerializer, responses=SessionSerializer)
     def post(self, request: Request) -> Response:
-        data = validated(AcceptInvitationSerializer, request)
+        data = validated(AcceptInvitationSerializer, request.data)
         user = services.accept_invitation(**data)
         return Response(session_payload(user))
 
@@ -158,7 +153,7 @@ class TeamListView(AccountScopedMixin, ListAPIView):
 
     @extend_schema(request=InviteSerializer, responses={201: UserSerializer})
     def post(self, request: TenantRequest) -> Response:
-        data = validated(InviteSerializer, request)
+        data = validated(InviteSerializer, request.data)
         member, _token = services.invite_member(
             account=request.account, inviter=request.user, ip=client_ip(request), **data
         )
@@ -170,7 +165,7 @@ class TeamMemberView(APIView):
 
     @extend_schema(request=RoleSerializer, responses=UserSerializer)
     def patch(self, request: TenantRequest, member_id: int) -> Response:
-        data = validated(RoleSerializer, request)
+        data = validated(RoleSerializer, request.data)
         member = services.change_member_role(
             account=request.account,
             actor=request.user,

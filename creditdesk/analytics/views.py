@@ -7,15 +7,15 @@ from rest_framework.views import APIView
 
 from creditdesk.analytics.selectors import usage_analytics
 from creditdesk.analytics.serializers import AnalyticsQuerySerializer, UsageAnalyticsSerializer
+from creditdesk.core.serializers import validated
 from creditdesk.tenancy.request import TenantRequest
 
 
 class UsageAnalyticsView(APIView):
     @extend_schema(parameters=[AnalyticsQuerySerializer], responses=UsageAnalyticsSerializer)
     def get(self, request: TenantRequest) -> Response:
-        query = AnalyticsQuerySerializer(data=request.query_params.dict())
-        query.is_valid(raise_exception=True)
-        analytics = usage_analytics(account=request.account, days=query.validated_data["days"])
+        days = validated(AnalyticsQuerySerializer, request.query_params.dict())["days"]
+        analytics = usage_analytics(account=request.account, days=days)
         return Response(as_json(analytics))
 
 

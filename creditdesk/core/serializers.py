@@ -18,3 +18,10 @@ class StrictInputSerializer(serializers.Serializer):
 
 class StrictModelSerializer(StrictInputSerializer, serializers.ModelSerializer):
     pass
+
+
+def validated(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:
+    """The validated input, or the 400 envelope through DRF's ValidationError."""
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)

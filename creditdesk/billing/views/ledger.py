@@ -18,6 +18,7 @@ from creditdesk.billing.serializers.ledger import (
 )
 from creditdesk.billing.services.usage import record_usage
 from creditdesk.core.idempotency import run_idempotently
+from creditdesk.core.serializers import validated
 from creditdesk.tenancy.permissions import CanSpendCredits
 from creditdesk.tenancy.request import TenantRequest
 from creditdesk.tenancy.views import AccountScopedMixin
@@ -56,9 +57,8 @@ class UsageLogView(AccountScopedMixin, ListAPIView):
     )
     def post(self, request: TenantRequest) -> Response:
         def meter() -> Response:
-            serializer = RecordUsageSerializer(data=request.data)
-            serializer.is_valid(raise_exception=True)
-            log = record_usage(account=request.account, user=request.user, **serializer.validated_data)
+            usage = validated(RecordUsageSerializer, request.data)
+            log = record_usage(account=request.account, user=request.user, **usage)
             return Response(CreditUsageLogSerializer(log).data, status=status.HTTP_201_CREATED)
 
         return run_idempotently(request, account_id=request.account.pk, action=meter)

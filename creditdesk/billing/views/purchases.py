@@ -22,6 +22,7 @@ from creditdesk.billing.services.payments import confirm_bank_transfer
 from creditdesk.billing.services.purchases import purchase_package
 from creditdesk.billing.views.ledger import IDEMPOTENCY_HEADER
 from creditdesk.core.idempotency import run_idempotently
+from creditdesk.core.serializers import validated
 from creditdesk.tenancy.audit import client_ip
 from creditdesk.tenancy.permissions import IsAccountManager
 from creditdesk.tenancy.request import TenantRequest
@@ -52,12 +53,10 @@ class PurchaseView(APIView):
     )
     def post(self, request: TenantRequest, package_id: int) -> Response:
         def purchase() -> Response:
-            serializer = PurchaseInputSerializer(data=request.data)
-            serializer.is_valid(raise_exception=True)
             result = purchase_package(
                 account=request.account,
                 package_id=package_id,
-                payment_method=serializer.validated_data["payment_method"],
+                payment_method=validated(PurchaseInputSerializer, request.data)["payment_method"],
                 actor=request.user,
                 ip_address=client_ip(request),
             )
@@ -108,12 +107,10 @@ class ConfirmBankTransferView(APIView):
 
     @extend_schema(request=ConfirmBankTransferSerializer, responses=PaymentSerializer)
     def post(self, request: TenantRequest, pk: int) -> Response:
-        serializer = ConfirmBankTransferSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
         payment = confirm_bank_transfer(
             account=request.account,
             payment_id=pk,
-            transfer_reference=serializer.validated_data["transfer_reference"],
+            transfer_reference=validated(ConfirmBankTransferSerializer, request.data)["transfer_reference"],
             actor=request.user,
             ip_address=client_ip(request),
         )
