@@ -7,7 +7,7 @@ rule (an active member of an account) holds whatever `permission_classes` a view
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-from django.db.models import Model, QuerySet
+from django.db.models import QuerySet
 from rest_framework.exceptions import NotAuthenticated
 from rest_framework.permissions import BasePermission
 
@@ -48,6 +48,6 @@ class AccountScopedMixin:
         # Schema generation runs without a tenant: filtering on account=None yields an empty queryset.
         return type(self).selector(account=account)
 
-    def get_object(self) -> Model:
+    def get_object(self) -> Any:
         # GenericAPIView's lookup filters get_queryset(), so another tenant's object is a 404.
         return super().get_object()  # type: ignore[misc]
