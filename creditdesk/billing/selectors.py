@@ -120,8 +120,18 @@ def payment_method_configs() -> QuerySet[PaymentMethodConfig]:
 
 
 def invoice_list(*, account: Any) -> QuerySet[Invoice]:
-    return Invoice.objects.filter(account=account).order_by("-created_at", "-id")
+    # A draft was never issued (its provider refused to start): nothing is owed, so customers don't see it.
+    return (
+        Invoice.objects.filter(account=account)
+        .exclude(status=Invoice.Status.DRAFT)
+        .order_by("-created_at", "-id")
+    )
 
 
 def payment_list(*, account: Any) -> QuerySet[Payment]:
-    return Payment.objects.filter(account=account).select_related("invoice").order_by("-created_at", "-id")
+    return (
+        Payment.objects.filter(account=account)
+        .exclude(invoice__status=Invoice.Status.DRAFT)
+        .select_related("invoice")
+        .order_by("-created_at", "-id")
+    )

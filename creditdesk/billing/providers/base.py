@@ -10,7 +10,7 @@ from creditdesk.core.errors import ApplicationError, ErrorCode
 
 
 class PaymentProviderError(ApplicationError):
-    """The provider refused or could not be reached; the purchase's transaction rolls back."""
+    """The provider refused or could not be reached; the purchase fails its payment and issues nothing."""
 
     status_code = 502
     code = ErrorCode.PAYMENT_PROVIDER
@@ -53,4 +53,4 @@ class PaymentProvider(ABC):
         config: PaymentMethodConfig,
         customer_email: str,
     ) -> PaymentStart:
-        """Starts collecting `payment`; runs inside the purchase's transaction, before it commits."""
+        """Starts collecting `payment`, which is committed already; no transaction is open meanwhile."""

@@ -1,4 +1,4 @@
-"""What happens to a payment after it starts. mark_payment_succeeded is the one success path: the Stripe
+"""Every change of a payment's state, from its creation on, lives in this module. mark_payment_succeeded is the one success path: the Stripe
 webhook, a staff approval of a bank transfer and the sandbox all end there, and it grants once.
 
 Locks: a payment's row, then its invoice's (one statement, in `_lock_payment`), then the account's (the
@@ -8,7 +8,7 @@ event finds the payment already settled and changes nothing.
 
 import logging
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -21,6 +21,9 @@ from creditdesk.billing.services.ledger import DuplicateLedgerReference, claw_ba
 from creditdesk.core.errors import NotFound, ValidationFailed
 from creditdesk.tenancy.audit import record_audit
 from creditdesk.tenancy.roles import Role
+
+if TYPE_CHECKING:
+    from creditdesk.billing.providers.base import PaymentStart
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +64,46 @@ def _audit(
         },
         ip_address=ip_address,
     )
+
+
+def create_payment(*, invoice: Invoice, payment_method: str) -> Payment:
+    """The payment that will collect `invoice`, before any provider has seen it."""
+    return Payment.objects.create(
+        account_id=invoice.account_id,
+        invoice=invoice,
+        amount=invoice.total_amount,
+        currency=invoice.currency,
+        status=Status.PENDING,
+        payment_method=payment_method,
+    )
+
+
+def record_payment_start(*, payment: Payment, start: "PaymentStart") -> Payment:
+    """What the provider answered when the payment started: its status, references and deadline."""
+    payment.status = start.status
+    payment.provider_reference = start.provider_reference
+    payment.reference_code = start.reference_code
+    payment.expires_at = start.expires_at
+    payment.save(update_fields=["status", "provider_reference", "reference_code", "expires_at", "updated_at"])
+    return payment
+
+
+def abandon_payment(*, payment: Payment, reason: str, actor: Any, ip_address: str | None) -> None:
+    """The provider refused to start or could not be reached: the payment fails, and its invoice stays a
+    draft that was never numbered (customers' lists leave drafts out), so nothing is owed."""
+    with transaction.atomic():
+        payment = _lock_payment(payment.pk)
+        payment.status = Status.FAILED
+        payment.failure_reason = reason[:255]
+        payment.save(update_fields=["status", "failure_reason", "updated_at"])
+        _audit(
+            payment=payment,
+            action="credits.purchase_failed",
+            actor=actor,
+            source=payment.payment_method,
+            ip_address=ip_address,
+            reason=payment.failure_reason,
+        )
 
 
 def mark_payment_succeeded(

@@ -1,4 +1,4 @@
-"""Buying a credit package: a pending invoice and payment, and the provider's first step, in one transaction."""
+"""Buying a credit package: a draft invoice and a payment, the provider's first step, then its answer."""
 
 from dataclasses import dataclass
 from typing import Any
@@ -7,8 +7,14 @@ from django.db import transaction
 
 from creditdesk.billing.models import CreditPackage, Invoice, Payment, PaymentMethodConfig
 from creditdesk.billing.providers import PROVIDERS, method_is_available
+from creditdesk.billing.providers.base import PaymentProviderError
 from creditdesk.billing.services.invoices import create_invoice, issue_invoice
-from creditdesk.billing.services.payments import mark_payment_succeeded
+from creditdesk.billing.services.payments import (
+    abandon_payment,
+    create_payment,
+    mark_payment_succeeded,
+    record_payment_start,
+)
 from creditdesk.core.errors import NotFound, ValidationFailed
 from creditdesk.tenancy.audit import record_audit
 
@@ -26,7 +32,11 @@ def purchase_package(
     """Starts a purchase. The credits come when the money does (mark_payment_succeeded): at once for the
     sandbox, from the webhook for Stripe, from staff approval for a bank transfer.
 
-    A provider error rolls the whole transaction back: no invoice, no payment, no number used.
+    No transaction is open while the provider answers (a Stripe call can take seconds, and on SQLite an
+    open write transaction blocks every other writer): the draft invoice and the payment commit first,
+    the provider is called, and its answer is recorded in a second transaction that numbers the invoice.
+    A provider error fails the payment and leaves the invoice a draft without a number, which customers
+    never see; staff do, with the reason.
     """
     package = CreditPackage.objects.filter(pk=package_id).first()
     if package is None:
@@ -40,14 +50,8 @@ def purchase_package(
 
     with transaction.atomic():
         invoice = create_invoice(account=account, package=package)
-        payment = Payment.objects.create(
-            account=account,
-            invoice=invoice,
-            amount=invoice.total_amount,
-            currency=invoice.currency,
-            status=Payment.Status.PENDING,
-            payment_method=payment_method,
-        )
+        payment = create_payment(invoice=invoice, payment_method=payment_method)
+    try:
         start = provider.start(
             payment=payment,
             invoice=invoice,
@@ -55,15 +59,13 @@ def purchase_package(
             config=config,
             customer_email=account.billing_email or getattr(actor, "email", ""),
         )
-        payment.status = start.status
-        payment.provider_reference = start.provider_reference
-        payment.reference_code = start.reference_code
-        payment.expires_at = start.expires_at
-        payment.save(
-            update_fields=["status", "provider_reference", "reference_code", "expires_at", "updated_at"]
-        )
+    except PaymentProviderError as exc:
+        abandon_payment(payment=payment, reason=str(exc), actor=actor, ip_address=ip_address)
+        raise
+    with transaction.atomic():
+        payment = record_payment_start(payment=payment, start=start)
         # Numbered last: the year's sequence row stays locked only for the rest of this transaction.
-        issue_invoice(invoice=invoice)
+        invoice = issue_invoice(invoice=invoice)
         record_audit(
             account=account,
             actor=actor,

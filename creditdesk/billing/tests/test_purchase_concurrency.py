@@ -150,3 +150,34 @@ def test_two_staff_approving_the_same_transfer_at_once_grant_once(
     account.refresh_from_db()
     assert account.credits == 300
     assert_ledger_consistent(account)
+
+
+def test_one_purchase_key_sent_eight_times_at_once_buys_once_and_every_repeat_replays_it(
+    make_account, make_member
+):
+    package = CreditPackageFactory(credits=100, price="5.00")
+    account = make_account(name="Impatient buyer")
+    client = bearer_client(make_member(account, Role.OWNER))
+
+    def buy(_index: int) -> tuple[int, dict]:
+        response = client.post(
+            f"/api/v1/billing/credit-packages/{package.pk}/purchase/",
+            {"payment_method": "sandbox"},
+            format="json",
+            HTTP_IDEMPOTENCY_KEY="one-purchase",
+        )
+        return response.status_code, response.json()
+
+    results = in_parallel(8, buy)
+
+    assert all(not isinstance(r, Exception) for r in results), results
+    assert [status for status, _ in results] == [201] * 8
+    assert len({str(body) for _, body in results}) == 1
+    assert (
+        Invoice.objects.filter(account=account).count()
+        == Payment.objects.filter(account=account).count()
+        == 1
+    )
+    account.refresh_from_db()
+    assert account.credits == 100
+    assert_ledger_consistent(account)

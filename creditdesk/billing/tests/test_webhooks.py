@@ -15,6 +15,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 import stripe
 from django.core import mail
+from django.db import connection
 from django.test import Client
 
 from creditdesk.billing.models import (
@@ -57,9 +58,11 @@ class FakeCheckout:
     def __init__(self) -> None:
         self.calls: list[dict] = []
         self.error: Exception | None = None
+        self.inside_transaction: list[bool] = []
 
     def create(self, **params: object) -> stripe.checkout.Session:
         self.calls.append(params)
+        self.inside_transaction.append(connection.in_atomic_block)
         if self.error is not None:
             raise self.error
         session_id = f"cs_test_{len(self.calls)}"
@@ -148,7 +151,9 @@ def test_a_stripe_purchase_opens_a_checkout_session_for_the_invoice_and_grants_n
     assert purchases_of(account) == []
 
 
-def test_a_stripe_failure_answers_502_and_writes_nothing(owner_client, account, package, checkout):
+def test_a_stripe_failure_answers_502_fails_the_payment_and_issues_no_invoice(
+    owner_client, account, package, checkout
+):
     checkout.error = stripe.APIConnectionError("Network down")
     response = owner_client.post(
         f"/api/v1/billing/credit-packages/{package.pk}/purchase/",
@@ -160,10 +165,20 @@ def test_a_stripe_failure_answers_502_and_writes_nothing(owner_client, account, 
     assert response.status_code == 502
     body = response.json()
     assert body["success"] is False and body["code"] == "payment_provider_error" and body["request_id"]
-    assert not Invoice.objects.exists() and not Payment.objects.exists()
-    assert not InvoiceSequence.objects.exists()  # the number was given back with the rollback
+    # The attempt is on record for staff: a failed payment and a draft that was never numbered.
+    payment = Payment.objects.get()
+    assert payment.status == Payment.Status.FAILED and "not answering" in payment.failure_reason
+    assert payment.invoice.status == Invoice.Status.DRAFT
+    assert payment.invoice.invoice_number.startswith("DRAFT-")
+    assert not InvoiceSequence.objects.exists()  # no number was used
+    assert AuditLog.objects.filter(action="credits.purchase_failed").count() == 1
+    assert not AuditLog.objects.filter(action="credits.purchase_started").exists()
+    # Customers owe nothing and see nothing.
+    assert owner_client.get("/api/v1/billing/invoices/").json()["data"]["count"] == 0
+    assert owner_client.get("/api/v1/billing/payments/").json()["data"]["count"] == 0
     assert not IdempotencyKey.objects.exists()  # so a retry with the same key really retries
-    assert not AuditLog.objects.filter(action__startswith="credits.purchase").exists()
+    account.refresh_from_db()
+    assert account.credits == 1000
 
     checkout.error = None
     retry = owner_client.post(
@@ -173,6 +188,7 @@ def test_a_stripe_failure_answers_502_and_writes_nothing(owner_client, account, 
         HTTP_IDEMPOTENCY_KEY="card-1",
     )
     assert retry.status_code == 201
+    assert owner_client.get("/api/v1/billing/invoices/").json()["data"]["count"] == 1
     assert retry.json()["data"]["invoice"]["invoice_number"].endswith("-001")
 
 
@@ -583,3 +599,20 @@ def test_a_checkout_in_another_currency_is_charged_in_its_smallest_unit(owner_cl
     )
     price_data = checkout.calls[0]["line_items"][0]["price_data"]
     assert price_data["currency"] == "jpy" and price_data["unit_amount"] == 1200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_no_database_transaction_is_open_while_stripe_answers(package, checkout, make_account, make_member):
+    from creditdesk.conftest import bearer_client
+
+    owner = make_member(make_account(), role="owner")
+    response = bearer_client(owner).post(
+        f"/api/v1/billing/credit-packages/{package.pk}/purchase/",
+        {"payment_method": "stripe"},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="card-tx",
+    )
+    assert response.status_code == 201, response.content
+    assert checkout.inside_transaction == [False]
+    payment = Payment.objects.get(pk=response.json()["data"]["payment"]["id"])
+    assert payment.provider_reference == "cs_test_1" and payment.invoice.invoice_number.startswith("INV-")
