@@ -1,4 +1,3 @@
-from decimal import Decimal
 from typing import Any
 
 from drf_spectacular.utils import extend_schema
@@ -7,6 +6,7 @@ from rest_framework.views import APIView
 
 from creditdesk.analytics.selectors import usage_analytics
 from creditdesk.analytics.serializers import AnalyticsQuerySerializer, UsageAnalyticsSerializer
+from creditdesk.core.money import to_cost
 from creditdesk.core.serializers import validated
 from creditdesk.tenancy.request import TenantRequest
 
@@ -19,9 +19,6 @@ class UsageAnalyticsView(APIView):
         return Response(as_json(analytics))
 
 
-COST_PLACES = Decimal("0.0001")
-
-
 def as_json(analytics: dict[str, Any]) -> dict[str, Any]:
     """The shape UsageAnalyticsSerializer documents, built directly: DRF's per-field serializers cost
     more than the query for a year of daily rows (bench figure 1)."""
@@ -29,7 +26,6 @@ def as_json(analytics: dict[str, Any]) -> dict[str, Any]:
         **analytics,
         "daily_usage": [{**day, "date": day["date"].isoformat()} for day in analytics["daily_usage"]],
         "usage_by_operation": [
-            {**row, "cost_usd": str(row["cost_usd"].quantize(COST_PLACES))}
-            for row in analytics["usage_by_operation"]
+            {**row, "cost_usd": str(to_cost(row["cost_usd"]))} for row in analytics["usage_by_operation"]
         ],
     }

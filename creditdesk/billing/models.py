@@ -6,15 +6,7 @@ from django.db import models
 from django.utils import timezone
 
 from creditdesk.core.models import TimeStampedModel
-
-
-def money_field(**kwargs: Any) -> models.DecimalField:
-    return models.DecimalField(
-        max_digits=settings.MONEY_MAX_DIGITS,
-        decimal_places=settings.MONEY_DECIMAL_PLACES,
-        default=Decimal("0.00"),
-        **kwargs,
-    )
+from creditdesk.core.money import money_field
 
 
 class OperationType(models.TextChoices):

@@ -1,5 +1,6 @@
 """The invoice as a PDF (reportlab): seller, buyer, lines, totals, status."""
 
+from decimal import Decimal
 from io import BytesIO
 from typing import Any
 from xml.sax.saxutils import escape
@@ -12,6 +13,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from creditdesk.billing.models import Invoice
+from creditdesk.core.money import format_money
 
 STATUS_LABELS = {
     Invoice.Status.DRAFT: "DRAFT",
@@ -93,15 +95,15 @@ def render_invoice_pdf(invoice: Invoice) -> bytes:
             [
                 Paragraph(escape(str(item.get("description", ""))), body),
                 str(item.get("quantity", 1)),
-                f"{item.get('unit_price', '')} {currency}",
-                f"{item.get('amount', '')} {currency}",
+                format_money(Decimal(item["unit_price"]), currency),
+                format_money(Decimal(item["amount"]), currency),
             ]
         )
     rows += [
-        ["", "", "Subtotal", f"{invoice.subtotal} {currency}"],
+        ["", "", "Subtotal", format_money(invoice.subtotal, currency)],
         # No rate printed: the setting may have changed since this invoice was issued.
-        ["", "", "Tax", f"{invoice.tax_amount} {currency}"],
-        ["", "", "Total", f"{invoice.total_amount} {currency}"],
+        ["", "", "Tax", format_money(invoice.tax_amount, currency)],
+        ["", "", "Total", format_money(invoice.total_amount, currency)],
     ]
     lines = Table(rows, colWidths=[92 * mm, 14 * mm, 34 * mm, 34 * mm], repeatRows=1)
     lines.setStyle(

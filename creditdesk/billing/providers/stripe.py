@@ -1,7 +1,6 @@
 """Card payments through Stripe Checkout; the credits come later, from the signed webhook."""
 
 import logging
-from decimal import Decimal
 from urllib.parse import urlencode
 
 import stripe
@@ -9,35 +8,9 @@ from django.conf import settings
 
 from creditdesk.billing.models import CreditPackage, Invoice, Payment, PaymentMethod, PaymentMethodConfig
 from creditdesk.billing.providers.base import PaymentProvider, PaymentProviderError, PaymentStart
+from creditdesk.core.money import minor_units
 
 logger = logging.getLogger(__name__)
-
-# Stripe takes amounts in the currency's smallest unit; these currencies have none below the unit.
-ZERO_DECIMAL_CURRENCIES = frozenset(
-    [
-        "BIF",
-        "CLP",
-        "DJF",
-        "GNF",
-        "JPY",
-        "KMF",
-        "KRW",
-        "MGA",
-        "PYG",
-        "RWF",
-        "UGX",
-        "VND",
-        "VUV",
-        "XAF",
-        "XOF",
-        "XPF",
-    ]
-)
-
-
-def minor_units(amount: Decimal, currency: str) -> int:
-    factor = 1 if currency.upper() in ZERO_DECIMAL_CURRENCIES else 100
-    return int((amount * factor).to_integral_value())
 
 
 def purchase_page_url(**params: object) -> str:

@@ -5,6 +5,7 @@ from rest_framework.reverse import reverse
 
 from creditdesk.billing.models import CreditPackage, Invoice, Payment, PaymentMethod, PaymentMethodConfig
 from creditdesk.billing.providers import PROVIDERS, method_is_available
+from creditdesk.core.money import money_serializer_field
 from creditdesk.core.serializers import StrictInputSerializer
 
 
@@ -47,8 +48,8 @@ class PaymentMethodConfigSerializer(serializers.ModelSerializer):
 class InvoiceLineItemSerializer(serializers.Serializer):
     description = serializers.CharField()
     quantity = serializers.IntegerField()
-    unit_price = serializers.DecimalField(max_digits=12, decimal_places=2)
-    amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+    unit_price = money_serializer_field()
+    amount = money_serializer_field()
 
 
 class InvoiceSerializer(serializers.ModelSerializer):
@@ -110,7 +111,7 @@ class NextActionSerializer(serializers.Serializer):
     url = serializers.URLField(required=False, help_text="redirect: where the customer pays")
     reference = serializers.CharField(required=False, help_text="bank_transfer: quote it in the transfer")
     instructions = serializers.CharField(required=False)
-    amount = serializers.DecimalField(max_digits=12, decimal_places=2, required=False)
+    amount = money_serializer_field(required=False)
     currency = serializers.CharField(required=False)
 
 

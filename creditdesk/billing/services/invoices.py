@@ -2,7 +2,6 @@
 
 import uuid
 from datetime import timedelta
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.conf import settings
@@ -10,16 +9,9 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from creditdesk.billing.models import CreditPackage, Invoice, InvoiceSequence
+from creditdesk.core.money import to_money
 
 SEQUENCE_TABLE = InvoiceSequence._meta.db_table
-
-
-def cents() -> Decimal:
-    return Decimal(1).scaleb(-settings.MONEY_DECIMAL_PLACES)
-
-
-def to_money(amount: Decimal) -> Decimal:
-    return amount.quantize(cents(), rounding=ROUND_HALF_UP)
 
 
 def format_invoice_number(*, year: int, sequence: int) -> str:

@@ -8,6 +8,7 @@ event finds the payment already settled and changes nothing.
 
 import logging
 from datetime import datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -19,6 +20,7 @@ from django.utils import timezone
 from creditdesk.billing.models import CreditTransaction, Invoice, Payment, PaymentMethod
 from creditdesk.billing.services.ledger import DuplicateLedgerReference, claw_back_credits, grant_credits
 from creditdesk.core.errors import NotFound, ValidationFailed
+from creditdesk.core.money import format_money
 from creditdesk.tenancy.audit import record_audit
 from creditdesk.tenancy.roles import Role
 
@@ -431,16 +433,17 @@ def send_receipt(*, payment_id: int) -> None:
     if not recipients:
         return
     lines = "\n".join(
-        f"  {item['description']}: {item['amount']} {invoice.currency}" for item in invoice.line_items
+        f"  {item['description']}: {format_money(Decimal(item['amount']), invoice.currency)}"
+        for item in invoice.line_items
     )
     send_mail(
         subject=f"Receipt for {invoice.invoice_number}",
         message=(
             f"Thank you for your purchase.\n\n"
             f"Invoice {invoice.invoice_number}, paid {invoice.paid_at:%Y-%m-%d}\n{lines}\n"
-            f"  Subtotal: {invoice.subtotal} {invoice.currency}\n"
-            f"  Tax: {invoice.tax_amount} {invoice.currency}\n"
-            f"  Total paid: {invoice.total_amount} {invoice.currency}\n\n"
+            f"  Subtotal: {format_money(invoice.subtotal, invoice.currency)}\n"
+            f"  Tax: {format_money(invoice.tax_amount, invoice.currency)}\n"
+            f"  Total paid: {format_money(invoice.total_amount, invoice.currency)}\n\n"
             f"{invoice.credits} credits were added to {payment.account.name}.\n"
             f"Invoices: {settings.SITE_URL}/account/billing\n"
         ),
