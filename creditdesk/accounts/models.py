@@ -17,6 +17,11 @@ class Account(TimeStampedModel):
     plan = models.ForeignKey("billing.Plan", on_delete=models.PROTECT, related_name="accounts")
     # The spendable balance in credits. Only billing's ledger service writes it, always with a ledger row.
     credits = models.BigIntegerField(default=0, editable=False)
+    # Credits reserved by active holds: spendable = credits - held, guarded by the same UPDATE as credits.
+    held = models.BigIntegerField(default=0, editable=False)
+    # The soonest expiry among the account's live grants (or earlier: never later), so that a deduction
+    # can tell in its balance UPDATE whether grants must be expired first.
+    next_expiry_at = models.DateTimeField(null=True, blank=True, editable=False)
     billing_email = models.EmailField(blank=True)
     billing_address_line1 = models.CharField(max_length=255, blank=True)
     billing_address_line2 = models.CharField(max_length=255, blank=True)
@@ -29,7 +34,8 @@ class Account(TimeStampedModel):
 
     class Meta:
         constraints = [
-            models.CheckConstraint(condition=models.Q(credits__gte=0), name="account_credits_non_negative")
+            models.CheckConstraint(condition=models.Q(credits__gte=0), name="account_credits_non_negative"),
+            models.CheckConstraint(condition=models.Q(held__gte=0), name="account_held_non_negative"),
         ]
 
     def __str__(self) -> str:

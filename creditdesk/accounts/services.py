@@ -19,8 +19,8 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from creditdesk.accounts.models import Account, Invitation, User
-from creditdesk.billing.models import CreditTransaction, Plan
-from creditdesk.billing.services.ledger import grant_credits
+from creditdesk.billing.models import Plan
+from creditdesk.billing.services.grants import grant_signup_credits
 from creditdesk.core.errors import ApplicationError, NotFound, PermissionDenied, ValidationFailed
 from creditdesk.tenancy.audit import record_audit
 from creditdesk.tenancy.authentication import is_active_member
@@ -126,16 +126,7 @@ def register_account(
                     first_name=first_name,
                     last_name=last_name,
                 )
-                if plan.credits_per_month:
-                    grant_credits(
-                        account=account,
-                        amount=plan.credits_per_month,
-                        transaction_type=CreditTransaction.Type.GRANT,
-                        description="Initial credits",
-                        reference="initial",
-                        created_by=user,
-                        at=at,
-                    )
+                grant_signup_credits(account=account, created_by=user, at=at)
                 record_audit(
                     account=account,
                     actor=user,

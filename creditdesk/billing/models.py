@@ -25,6 +25,8 @@ class Plan(TimeStampedModel):
     price_monthly = money_field()  # what the plan costs per month, in `currency`
     currency = models.CharField(max_length=3, default="USD")
     credits_per_month = models.PositiveIntegerField()  # granted as `subscription` at each month's start
+    # Unused plan credits carried into the next month (as a `rollover` grant that lasts that month); 0 = none.
+    rollover_limit = models.PositiveIntegerField(default=0)
     max_users = models.PositiveIntegerField()  # seat limit, invited members included
     is_active = models.BooleanField(default=True)
     is_default = models.BooleanField(default=False)  # the plan new accounts start on
@@ -60,6 +62,9 @@ class CreditTransaction(models.Model):
         DEDUCTION = "deduction", "Deduction"
         REFUND = "refund", "Refund"
         ADJUSTMENT = "adjustment", "Adjustment"
+        EXPIRATION = "expiration", "Expiration"
+        ROLLOVER = "rollover", "Rollover"
+        REVERSAL = "reversal", "Reversal"
 
     account = models.ForeignKey(
         "accounts.Account", on_delete=models.PROTECT, related_name="credit_transactions"
@@ -108,6 +113,84 @@ class CreditTransaction(models.Model):
         raise TypeError("The credit ledger is append-only: ledger rows are never deleted.")
 
 
+class CreditGrant(models.Model):
+    """A batch of credits that entered an account; `Account.credits` is the sum of live grants' remaining.
+
+    Written only by services/ledger.py, under the account's row lock, together with the ledger row that
+    granted it (none for the balances migrated from before grants) and the draws that consumed it.
+    """
+
+    class Source(models.TextChoices):
+        PLAN = "plan", "Plan"
+        PURCHASE = "purchase", "Purchase"
+        PROMOTION = "promotion", "Promotion"
+        ADJUSTMENT = "adjustment", "Adjustment"
+        ROLLOVER = "rollover", "Rollover"
+        MIGRATED = "migrated", "Balance before grants"
+
+    account = models.ForeignKey("accounts.Account", on_delete=models.PROTECT, related_name="credit_grants")
+    source = models.CharField(max_length=16, choices=Source.choices)
+    amount = models.BigIntegerField()  # credits granted
+    remaining = models.BigIntegerField()  # credits not yet drawn nor expired
+    expires_at = models.DateTimeField(null=True, blank=True)  # None: never
+    # Lower is drawn first; within a priority, the soonest expiry, then the oldest.
+    priority = models.PositiveSmallIntegerField(default=0)
+    cost_basis = models.DecimalField(
+        max_digits=18, decimal_places=8, default=Decimal("0")
+    )  # money per credit
+    reference = models.CharField(max_length=128)  # unique per account, e.g. "subscription:2026-11"
+    period_start = models.DateTimeField(null=True, blank=True)  # plan and rollover grants: their month
+    transaction = models.OneToOneField(
+        CreditTransaction, null=True, blank=True, on_delete=models.PROTECT, related_name="grant"
+    )
+    expired_at = models.DateTimeField(null=True, blank=True)  # when its expiry was processed (once)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["priority", "expires_at", "created_at", "id"]
+        indexes = [
+            models.Index(
+                fields=["account", "priority", "expires_at", "created_at", "id"],
+                condition=models.Q(remaining__gt=0),
+                name="grant_draw_order",
+            ),
+            models.Index(
+                fields=["expires_at"],
+                condition=models.Q(expired_at__isnull=True, expires_at__isnull=False),
+                name="grant_due_expiry",
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "reference"], name="grant_reference_once"),
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="grant_amount_positive"),
+            models.CheckConstraint(
+                condition=models.Q(remaining__gte=0, remaining__lte=models.F("amount")),
+                name="grant_remaining_in_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(cost_basis__gte=0), name="grant_cost_basis_non_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source} {self.remaining}/{self.amount}"
+
+
+class CreditDraw(models.Model):
+    """How many credits a ledger row took from (positive) or gave back to (negative) one grant."""
+
+    transaction = models.ForeignKey(CreditTransaction, on_delete=models.PROTECT, related_name="draws")
+    grant = models.ForeignKey(CreditGrant, on_delete=models.PROTECT, related_name="draws")
+    credits = models.BigIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["grant"], name="draw_grant")]
+        constraints = [
+            models.UniqueConstraint(fields=["transaction", "grant"], name="draw_once_per_grant"),
+            models.CheckConstraint(condition=~models.Q(credits=0), name="draw_credits_non_zero"),
+        ]
+
+
 class CreditCost(TimeStampedModel):
     """The server-side price list: what one unit of an operation costs in credits."""
 
@@ -142,6 +225,8 @@ class CreditUsageLog(models.Model):
     reference_id = models.CharField(max_length=128, blank=True)
     metadata = models.JSONField(default=dict, blank=True)
     transaction = models.OneToOneField(CreditTransaction, on_delete=models.PROTECT, related_name="usage_log")
+    # The money the consumed credits were worth (their grants' cost basis): revenue for the margin report.
+    credits_value = models.DecimalField(max_digits=18, decimal_places=4, default=Decimal("0"))
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -187,6 +272,7 @@ class CreditPackage(TimeStampedModel):
     name = models.CharField(max_length=80)
     slug = models.SlugField(unique=True)
     credits = models.PositiveIntegerField()  # credits granted when paid
+    expires_in_days = models.PositiveIntegerField(null=True, blank=True)  # None: the credits never expire
     price = money_field()  # what the customer pays, in `currency`, before tax
     currency = models.CharField(max_length=3, default="USD")
     description = models.CharField(max_length=255, blank=True)

@@ -9,7 +9,7 @@ import os
 from django.db import connection
 
 
-def _read_then_write(*, account_id: int, delta: int) -> int | None:
+def _read_then_write(*, account_id: int, delta: int, now: object = None) -> int | None:
     from creditdesk.billing.services import ledger
 
     with connection.cursor() as cursor:

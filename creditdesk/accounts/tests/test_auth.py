@@ -37,8 +37,11 @@ def test_registration_creates_the_account_its_owner_and_the_initial_credits(api_
     user = User.objects.get(email="founder@startup.io")
     assert user.role == Role.OWNER and user.account.slug == "startup-inc"
     assert data["account"]["credit_balance"] == 100 == user.account.credits
+    # The first month's plan grant, under the reference the monthly job would use (so it grants no more).
     grant = CreditTransaction.objects.get(account=user.account)
-    assert (grant.transaction_type, grant.amount, grant.description) == ("grant", 100, "Initial credits")
+    assert (grant.transaction_type, grant.amount) == ("subscription", 100)
+    assert grant.reference == f"subscription:{grant.created_at:%Y-%m}"
+    assert grant.description.startswith("Initial credits")
 
 
 def test_account_slugs_stay_unique(api_client: APIClient) -> None:

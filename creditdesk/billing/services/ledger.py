@@ -1,20 +1,30 @@
-"""The only code that changes a balance. Each change is one conditional UPDATE of the account's credits
-and one ledger row carrying balance_after, in the same transaction, plus the daily rollups analytics reads.
+"""The only code that changes a balance or a grant. Each change is one conditional UPDATE of the account's
+credits and one ledger row carrying balance_after, in the same transaction, plus the grant it creates or
+the draws it takes from grants, and the daily rollups analytics reads.
 
 The UPDATE ... RETURNING takes the account's row lock (PostgreSQL) or runs inside SQLite's IMMEDIATE
 transaction, so the ledger row is inserted while the balance is held: within an account, ledger ids
-follow the order in which balances changed, and balance_after is always the running sum.
+follow the order in which balances changed, and balance_after is always the running sum. Every writer of
+an account's grants takes that lock first, so the grants need no lock of their own.
+
+Invariant (verify_ledger): credits == sum(ledger) == latest balance_after == sum(grants' remaining), and
+each grant's remaining == amount - sum(its draws); expiry is a draw, a reversal's return a negative one.
+Spendable = credits - held: a deduction may not take credits that active holds reserve.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Case, F, IntegerField, Q, Value, When
 from django.utils import timezone
 
 from creditdesk.billing.models import (
+    CreditDraw,
+    CreditGrant,
     CreditTransaction,
     DailyLedgerRollup,
     DailyOperationRollup,
@@ -22,7 +32,23 @@ from creditdesk.billing.models import (
 from creditdesk.core.errors import ApplicationError, ErrorCode
 
 TxType = CreditTransaction.Type
+Source = CreditGrant.Source
 ACCOUNT_TABLE = CreditTransaction._meta.get_field("account").related_model._meta.db_table
+GRANT_TABLE = CreditGrant._meta.db_table
+DRAW_TABLE = CreditDraw._meta.db_table
+VALUE_PLACES = Decimal("0.0001")
+
+# What a grant's credits are when the caller does not say: the ledger row's type decides.
+SOURCE_OF_TYPE: dict[str, str] = {
+    TxType.GRANT: Source.PROMOTION,
+    TxType.SUBSCRIPTION: Source.PLAN,
+    TxType.PURCHASE: Source.PURCHASE,
+    TxType.ADJUSTMENT: Source.ADJUSTMENT,
+    TxType.REFUND: Source.ADJUSTMENT,
+    TxType.ROLLOVER: Source.ROLLOVER,
+}
+# Paid credits are drawn last: free credits (which often expire) go first, whatever their expiry.
+DEFAULT_PRIORITY: dict[str, int] = {Source.PURCHASE: 10}
 
 
 class InsufficientCredits(ApplicationError):
@@ -42,6 +68,10 @@ class DuplicateLedgerReference(Exception):
     """A ledger row with this reference exists already for the account: the grant happened before."""
 
 
+class GrantDrift(RuntimeError):
+    """The live grants do not hold the credits the balance says: refuse the change rather than invent."""
+
+
 @dataclass(frozen=True)
 class Clawback:
     transaction: CreditTransaction | None
@@ -53,33 +83,106 @@ class Clawback:
         return self.requested - self.recovered
 
 
+@dataclass(frozen=True)
+class Debit:
+    """A deduction's ledger row and the money value (cost basis) of the credits it consumed."""
+
+    transaction: CreditTransaction
+    value: Decimal
+
+
 def _positive(amount: int) -> int:
     if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
         raise ValueError(f"A credit amount must be a positive integer, not {amount!r}.")
     return amount
 
 
-def _change_balance(*, account_id: int, delta: int) -> int | None:
-    """Applies delta unless it would take the balance below zero; returns the new balance or None."""
+def _db_time(value: datetime | None) -> Any:
+    # Raw SQL on SQLite compares datetimes as text: send them in the format the ORM stores.
+    return None if value is None else connection.ops.adapt_datetimefield_value(value)
+
+
+def _change_balance(*, account_id: int, delta: int, now: datetime | None = None) -> int | None:
+    """Applies delta unless it would take the spendable balance (credits - held) below zero, or unless
+    one of the account's grants is due to expire (then the caller expires it first); returns the new
+    balance or None. An increase always applies."""
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {ACCOUNT_TABLE} SET credits = credits + %s WHERE id = %s AND credits + %s >= 0 "
-            "RETURNING credits",
-            [delta, account_id, delta],
-        )
+        if delta > 0:
+            cursor.execute(
+                f"UPDATE {ACCOUNT_TABLE} SET credits = credits + %s WHERE id = %s RETURNING credits",
+                [delta, account_id],
+            )
+        else:
+            cursor.execute(
+                f"UPDATE {ACCOUNT_TABLE} SET credits = credits + %s WHERE id = %s AND credits + %s >= held "
+                "AND (next_expiry_at IS NULL OR next_expiry_at > %s) RETURNING credits",
+                [delta, account_id, delta, _db_time(now or timezone.now())],
+            )
         row = cursor.fetchone()
     return None if row is None else int(row[0])
 
 
-def _read_balance(account_id: int, *, for_update: bool = False) -> int:
+def _take_expired(*, account_id: int, credits: int) -> int:
+    """Expiry takes what it must: the credits of a grant past its date leave even when holds wanted them."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {ACCOUNT_TABLE} SET credits = credits - %s WHERE id = %s RETURNING credits",
+            [credits, account_id],
+        )
+        return int(cursor.fetchone()[0])
+
+
+@dataclass(frozen=True)
+class AccountState:
+    credits: int
+    held: int
+    next_expiry_at: datetime | None
+
+    @property
+    def spendable(self) -> int:
+        return max(0, self.credits - self.held)
+
+
+def read_account_state(account_id: int, *, for_update: bool = False) -> AccountState:
     # SQLite has no FOR UPDATE; its IMMEDIATE transaction already holds the write lock.
     lock = " FOR UPDATE" if for_update and connection.vendor == "postgresql" else ""
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT credits FROM {ACCOUNT_TABLE} WHERE id = %s{lock}", [account_id])
+        cursor.execute(
+            f"SELECT credits, held, next_expiry_at FROM {ACCOUNT_TABLE} WHERE id = %s{lock}", [account_id]
+        )
         row = cursor.fetchone()
     if row is None:
         raise ValueError(f"No account {account_id}.")
-    return int(row[0])
+    expiry = row[2]
+    if isinstance(expiry, str):  # SQLite hands raw text back
+        expiry = datetime.fromisoformat(expiry).replace(tzinfo=UTC)
+    elif expiry is not None and timezone.is_naive(expiry):
+        expiry = timezone.make_aware(expiry, UTC)
+    return AccountState(credits=int(row[0]), held=int(row[1]), next_expiry_at=expiry)
+
+
+def _read_balance(account_id: int, *, for_update: bool = False) -> int:
+    return read_account_state(account_id, for_update=for_update).spendable
+
+
+def _note_expiry(*, account_id: int, expires_at: datetime) -> None:
+    """Moves the account's next_expiry_at earlier when a grant expiring sooner arrives."""
+    at = _db_time(expires_at)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {ACCOUNT_TABLE} SET next_expiry_at = %s WHERE id = %s "
+            "AND (next_expiry_at IS NULL OR next_expiry_at > %s)",
+            [at, account_id, at],
+        )
+
+
+def refresh_next_expiry(*, account_id: int) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {ACCOUNT_TABLE} SET next_expiry_at = (SELECT MIN(g.expires_at) FROM {GRANT_TABLE} g "
+            "WHERE g.account_id = %s AND g.remaining > 0 AND g.expired_at IS NULL) WHERE id = %s",
+            [account_id, account_id],
+        )
 
 
 def _bump_ledger_rollup(*, account_id: int, at: datetime, transaction_type: str, amount: int) -> None:
@@ -118,9 +221,12 @@ def _write(
     metadata: dict | None,
     created_by: Any,
     at: datetime | None,
+    then: Callable[[CreditTransaction], None] | None = None,
+    balance: int | None = None,
 ) -> CreditTransaction | None:
-    """Changes the balance by delta and appends its ledger row and rollup; None (and nothing written)
-    when the balance would go below zero.
+    """Changes the balance by delta and appends its ledger row, `then` (the grant or the draws) and the
+    rollup; None (and nothing written) when the spendable balance would go below zero. `balance` is
+    passed when the caller changed the balance itself (expiry).
 
     A savepoint costs two round trips on the metering path, so there is one only where an error is
     expected and handled: a duplicate reference, rolled back to it and reported as
@@ -128,9 +234,10 @@ def _write(
     """
     try:
         with transaction.atomic(savepoint=bool(reference)):
-            balance = _change_balance(account_id=account.pk, delta=delta)
             if balance is None:
-                return None
+                balance = _change_balance(account_id=account.pk, delta=delta, now=at)
+                if balance is None:
+                    return None
             # Taken under the balance lock, so created_at follows the ledger's order. `at` backdates
             # imported history (seed_demo), which must be written oldest first.
             now = at or timezone.now()
@@ -145,6 +252,8 @@ def _write(
                 created_by=created_by if created_by is not None and created_by.pk else None,
                 created_at=now,
             )
+            if then is not None:
+                then(row)
             _bump_ledger_rollup(
                 account_id=account.pk, at=now, transaction_type=transaction_type, amount=delta
             )
@@ -159,6 +268,150 @@ def _write(
     return row
 
 
+# --- draws -------------------------------------------------------------------------------------------
+
+DRAW_ORDER_SQL = "priority, expires_at NULLS LAST, created_at, id"
+
+PG_DRAW_SQL = f"""
+WITH ordered AS (
+    SELECT id, remaining, cost_basis,
+           SUM(remaining) OVER (ORDER BY {DRAW_ORDER_SQL}) AS upto
+    FROM {GRANT_TABLE}
+    WHERE account_id = %(account)s AND remaining > 0 AND (expires_at IS NULL OR expires_at > %(now)s)
+), take AS (
+    SELECT id, cost_basis, LEAST(remaining, %(credits)s - (upto - remaining)) AS credits
+    FROM ordered WHERE upto - remaining < %(credits)s
+), drained AS (
+    UPDATE {GRANT_TABLE} g SET remaining = g.remaining - take.credits FROM take WHERE g.id = take.id
+    RETURNING g.id
+), drawn AS (
+    INSERT INTO {DRAW_TABLE} (transaction_id, grant_id, credits)
+    SELECT %(transaction)s, id, credits FROM take RETURNING id
+)
+SELECT COALESCE(SUM(credits), 0), COALESCE(SUM(credits * cost_basis), 0) FROM take
+"""
+
+
+def _draw_order(prefer_reference: str = "") -> list[Any]:
+    order: list[Any] = ["priority", F("expires_at").asc(nulls_last=True), "created_at", "id"]
+    if prefer_reference:
+        first = Case(
+            When(reference=prefer_reference, then=Value(0)), default=Value(1), output_field=IntegerField()
+        )
+        order.insert(0, first)
+    return order
+
+
+def _draw_orm(*, row: CreditTransaction, credits: int, now: datetime, prefer_reference: str = "") -> Decimal:
+    live = (
+        CreditGrant.objects.filter(account_id=row.account_id, remaining__gt=0)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+        .order_by(*_draw_order(prefer_reference))
+        .only("id", "remaining", "cost_basis")
+    )
+    left, value, draws = credits, Decimal("0"), []
+    for grant in live.iterator(chunk_size=50):
+        take = min(left, grant.remaining)
+        CreditGrant.objects.filter(pk=grant.pk).update(remaining=F("remaining") - take)
+        draws.append(CreditDraw(transaction=row, grant_id=grant.pk, credits=take))
+        value += grant.cost_basis * take
+        left -= take
+        if left == 0:
+            break
+    if left:
+        raise GrantDrift(f"account {row.account_id}: live grants are {left} credits short of the balance")
+    CreditDraw.objects.bulk_create(draws)
+    return value
+
+
+def _draw(*, row: CreditTransaction, credits: int, now: datetime, prefer_reference: str = "") -> Decimal:
+    """Takes `credits` from the account's live grants in draw order and records the draws; returns their
+    money value. Runs under the account's lock (after the balance UPDATE)."""
+    if connection.vendor != "postgresql" or prefer_reference:
+        value = _draw_orm(row=row, credits=credits, now=now, prefer_reference=prefer_reference)
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                PG_DRAW_SQL,
+                {"account": row.account_id, "now": now, "credits": credits, "transaction": row.pk},
+            )
+            drawn, value = cursor.fetchone()
+        if int(drawn) != credits:
+            raise GrantDrift(f"account {row.account_id}: live grants hold {drawn} of the {credits} drawn")
+        value = Decimal(value)
+    return value.quantize(VALUE_PLACES)
+
+
+# --- expiry ------------------------------------------------------------------------------------------
+
+
+def expire_due_grants(*, account: Any, now: datetime) -> int:
+    """Expires the account's grants past their date: an `expiration` ledger row per grant with credits
+    left (reference `expiration:grant:<id>`, so once), and a plan grant's rollover. Call it holding the
+    account's lock (lock_account). Returns how many credits left."""
+    from creditdesk.billing.services.grants import carry_over  # grants builds on this module
+
+    expired = 0
+    while True:
+        due = list(
+            CreditGrant.objects.filter(
+                account_id=account.pk, expired_at__isnull=True, expires_at__lte=now
+            ).order_by("expires_at", "id")
+        )
+        if not due:
+            break
+        for grant in due:
+            credits = grant.remaining
+            if credits:
+                _expire_credits(account=account, grant=grant, credits=credits, now=now, reference="")
+                expired += credits
+            CreditGrant.objects.filter(pk=grant.pk).update(expired_at=now)
+            carry_over(account=account, grant=grant, unused=credits, now=now)
+    refresh_next_expiry(account_id=account.pk)
+    return expired
+
+
+def _expire_credits(*, account: Any, grant: CreditGrant, credits: int, now: datetime, reference: str) -> None:
+    """Writes the `expiration` row taking `credits` out of the grant; reference defaults to the grant's
+    one expiry (a reversal's return to an expired grant passes its own)."""
+
+    def draw(row: CreditTransaction) -> None:
+        CreditDraw.objects.create(transaction=row, grant=grant, credits=credits)
+        CreditGrant.objects.filter(pk=grant.pk).update(remaining=F("remaining") - credits)
+
+    balance = _take_expired(account_id=account.pk, credits=credits)
+    _write(
+        account=account,
+        delta=-credits,
+        transaction_type=TxType.EXPIRATION,
+        description=f"Expired: {grant.get_source_display().lower()} credits ({grant.reference})",
+        reference=reference or f"expiration:grant:{grant.pk}",
+        metadata={
+            "grant_id": grant.pk,
+            "expires_at": grant.expires_at.isoformat() if grant.expires_at else None,
+        },
+        created_by=None,
+        at=now,
+        then=draw,
+        balance=balance,
+    )
+
+
+def lock_account(*, account: Any, now: datetime | None = None) -> AccountState:
+    """Takes the account's row lock and expires its due grants first; returns the state after that."""
+    now = now or timezone.now()
+    state = read_account_state(account.pk, for_update=True)
+    if state.next_expiry_at is not None and state.next_expiry_at <= now:
+        expire_due_grants(account=account, now=now)
+        state = read_account_state(account.pk)
+    account.credits = state.credits
+    account.held = state.held
+    return state
+
+
+# --- the public writers ------------------------------------------------------------------------------
+
+
 def grant_credits(
     *,
     account: Any,
@@ -169,8 +422,33 @@ def grant_credits(
     metadata: dict | None = None,
     created_by: Any = None,
     at: datetime | None = None,
+    source: str | None = None,
+    expires_at: datetime | None = None,
+    priority: int | None = None,
+    cost_basis: Decimal = Decimal("0"),
+    period_start: datetime | None = None,
 ) -> CreditTransaction:
-    """Adds credits. With a reference, a second grant of the same reference raises DuplicateLedgerReference."""
+    """Adds credits as a grant. With a reference, a second grant of the same reference raises
+    DuplicateLedgerReference. `source` defaults from the ledger type, `priority` from the source."""
+    source = source or SOURCE_OF_TYPE.get(transaction_type, Source.PROMOTION)
+
+    def create_grant(row: CreditTransaction) -> None:
+        CreditGrant.objects.create(
+            account_id=account.pk,
+            source=source,
+            amount=amount,
+            remaining=amount,
+            expires_at=expires_at,
+            priority=DEFAULT_PRIORITY.get(source, 0) if priority is None else priority,
+            cost_basis=cost_basis,
+            reference=reference or f"ledger:{row.pk}",
+            period_start=period_start,
+            transaction=row,
+            created_at=row.created_at,
+        )
+        if expires_at is not None:
+            _note_expiry(account_id=account.pk, expires_at=expires_at)
+
     row = _write(
         account=account,
         delta=_positive(amount),
@@ -180,10 +458,60 @@ def grant_credits(
         metadata=metadata,
         created_by=created_by,
         at=at,
+        then=create_grant,
     )
     if row is None:
         raise ValueError(f"No account {account.pk}.")
     return row
+
+
+def debit_credits(
+    *,
+    account: Any,
+    amount: int,
+    transaction_type: str = TxType.DEDUCTION,
+    description: str,
+    reference: str = "",
+    metadata: dict | None = None,
+    created_by: Any = None,
+    at: datetime | None = None,
+    prefer_reference: str = "",
+) -> Debit:
+    """Takes credits from the spendable balance, all or nothing, drawing from the live grants in draw
+    order; InsufficientCredits (and nothing written) when it is short. Returns the row and the money
+    value of the credits consumed."""
+    _positive(amount)
+    now = at or timezone.now()
+    drawn: list[Decimal] = []
+
+    def draw(row: CreditTransaction) -> None:
+        drawn.append(_draw(row=row, credits=amount, now=now, prefer_reference=prefer_reference))
+
+    def write() -> CreditTransaction | None:
+        return _write(
+            account=account,
+            delta=-amount,
+            transaction_type=transaction_type,
+            description=description,
+            reference=reference,
+            metadata=metadata,
+            created_by=created_by,
+            at=at,
+            then=draw,
+        )
+
+    row = write()
+    if row is None:
+        # Short, or a grant is due to expire: expire it under the lock, then try once more.
+        state = read_account_state(account.pk)
+        if state.next_expiry_at is not None and state.next_expiry_at <= now:
+            with transaction.atomic():
+                lock_account(account=account, now=now)
+                row = write()
+    # Raised outside the write's block, which wrote nothing: the caller's transaction is intact.
+    if row is None:
+        raise InsufficientCredits(needed=amount, available=_read_balance(account.pk))
+    return Debit(transaction=row, value=drawn[0])
 
 
 def deduct_credits(
@@ -198,20 +526,16 @@ def deduct_credits(
     at: datetime | None = None,
 ) -> CreditTransaction:
     """Takes credits, all or nothing: InsufficientCredits (and nothing written) when the balance is short."""
-    row = _write(
+    return debit_credits(
         account=account,
-        delta=-_positive(amount),
+        amount=amount,
         transaction_type=transaction_type,
         description=description,
         reference=reference,
         metadata=metadata,
         created_by=created_by,
         at=at,
-    )
-    # Raised outside the write's block, which wrote nothing: the caller's transaction is intact.
-    if row is None:
-        raise InsufficientCredits(needed=amount, available=_read_balance(account.pk))
-    return row
+    ).transaction
 
 
 def claw_back_credits(
@@ -223,30 +547,32 @@ def claw_back_credits(
     reference: str = "",
     metadata: dict | None = None,
     created_by: Any = None,
+    grant_reference: str = "",
 ) -> Clawback:
-    """Takes back up to `amount` credits, never below zero; the part already spent is the shortfall."""
+    """Takes back up to `amount` spendable credits, never below zero (credits that holds reserve stay);
+    the part already spent is the shortfall. Draws from the grant `grant_reference` first (the purchase
+    a refund undoes), then in draw order."""
     _positive(amount)
     with transaction.atomic():
-        recovered = min(amount, _read_balance(account.pk, for_update=True))
+        recovered = min(amount, lock_account(account=account).spendable)
         if recovered == 0:
             return Clawback(transaction=None, requested=amount, recovered=0)
-        row = _write(
+        row = debit_credits(
             account=account,
-            delta=-recovered,
+            amount=recovered,
             transaction_type=transaction_type,
             description=description,
             reference=reference,
             metadata={**(metadata or {}), "requested": amount, "shortfall": amount - recovered},
             created_by=created_by,
-            at=None,
-        )
-    if row is None:  # impossible while the row is locked; refuse rather than report a wrong recovery
-        raise InsufficientCredits(needed=recovered, available=_read_balance(account.pk))
+            prefer_reference=grant_reference or "",
+        ).transaction
     return Clawback(transaction=row, requested=amount, recovered=recovered)
 
 
 def adjust_credits(*, account: Any, amount: int, reason: str, created_by: Any) -> CreditTransaction:
-    """A staff correction, signed; it may not take the balance below zero."""
+    """A staff correction, signed; it may not take the spendable balance below zero. An increase is an
+    `adjustment` grant that never expires."""
     if not reason.strip():
         raise ValueError("An adjustment needs a reason.")
     if amount > 0:

@@ -7,7 +7,7 @@ event finds the payment already settled and changes nothing.
 """
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -17,7 +17,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
-from creditdesk.billing.models import CreditTransaction, Invoice, Payment, PaymentMethod
+from creditdesk.billing.models import CreditGrant, CreditTransaction, Invoice, Payment, PaymentMethod
 from creditdesk.billing.services.ledger import DuplicateLedgerReference, claw_back_credits, grant_credits
 from creditdesk.core.errors import NotFound, ValidationFailed
 from creditdesk.core.money import format_money
@@ -108,6 +108,14 @@ def abandon_payment(*, payment: Payment, reason: str, actor: Any, ip_address: st
         )
 
 
+def _purchase_expiry(*, invoice: Invoice, now: datetime) -> datetime | None:
+    """Purchased credits never expire unless their package says after how many days."""
+    package = invoice.credit_package
+    if package is None or package.expires_in_days is None:
+        return None
+    return now + timedelta(days=package.expires_in_days)
+
+
 def mark_payment_succeeded(
     *,
     payment: Payment,
@@ -136,6 +144,9 @@ def mark_payment_succeeded(
                     if invoice.line_items
                     else f"Credits bought with {invoice.invoice_number}",
                     reference=purchase_reference(payment.pk),
+                    source=CreditGrant.Source.PURCHASE,
+                    cost_basis=invoice.subtotal / invoice.credits,
+                    expires_at=_purchase_expiry(invoice=invoice, now=now),
                     metadata={
                         "invoice_id": invoice.pk,
                         "invoice_number": invoice.invoice_number,
@@ -271,6 +282,7 @@ def refund_payment(
                     transaction_type=CreditTransaction.Type.REFUND,
                     description=f"Refund of {invoice.invoice_number}",
                     reference=refund_reference(payment.pk),
+                    grant_reference=purchase_reference(payment.pk),
                     metadata={"invoice_id": invoice.pk, "payment_id": payment.pk},
                     created_by=actor,
                 )

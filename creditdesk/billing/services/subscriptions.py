@@ -1,19 +1,16 @@
-"""The monthly allowance: each active account gets its plan's credits once per UTC month."""
+"""The monthly allowance: each active account gets its plan's credits once per UTC month (a `plan` grant
+that expires at the month's end, see services/grants.py)."""
 
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from django.apps import apps
-from django.db import transaction
-from django.utils import timezone
 
 from creditdesk.billing.models import CreditTransaction
-from creditdesk.billing.services.ledger import DuplicateLedgerReference, grant_credits
+from creditdesk.billing.services.grants import grant_plan_period, subscription_reference
 
-
-def subscription_reference(month: datetime) -> str:
-    return f"subscription:{month:%Y-%m}"
+__all__ = ["MonthlyGrantReport", "grant_monthly_allowance", "grant_monthly_credits", "subscription_reference"]
 
 
 @dataclass(frozen=True)
@@ -25,21 +22,7 @@ class MonthlyGrantReport:
 
 def grant_monthly_allowance(*, account: Any, now: datetime | None = None) -> CreditTransaction | None:
     """Grants the plan's monthly credits unless this month's grant exists (a unique reference says so)."""
-    month = now or timezone.now()
-    if account.plan.credits_per_month <= 0:
-        return None
-    try:
-        with transaction.atomic():
-            return grant_credits(
-                account=account,
-                amount=account.plan.credits_per_month,
-                transaction_type=CreditTransaction.Type.SUBSCRIPTION,
-                description=f"{account.plan.name} plan credits for {month:%B %Y}",
-                reference=subscription_reference(month),
-                at=now,
-            )
-    except DuplicateLedgerReference:
-        return None
+    return grant_plan_period(account=account, now=now)
 
 
 def grant_monthly_credits(*, now: datetime | None = None) -> MonthlyGrantReport:

@@ -7,7 +7,7 @@ from typing import Any
 from django.db import transaction
 
 from creditdesk.billing.models import CreditCost, CreditUsageLog
-from creditdesk.billing.services.ledger import bump_operation_rollup, deduct_credits
+from creditdesk.billing.services.ledger import bump_operation_rollup, debit_credits
 from creditdesk.core.errors import ValidationFailed
 
 
@@ -37,7 +37,7 @@ def record_usage(
     """Deducts the price list's credits for the operation and logs it; InsufficientCredits leaves no trace."""
     cost, credits = price_of(operation_type=operation_type, units=units)
     with transaction.atomic():
-        ledger_row = deduct_credits(
+        debit = debit_credits(
             account=account,
             amount=credits,
             description=f"{cost.display_name} ({units} × {cost.unit})",
@@ -45,6 +45,7 @@ def record_usage(
             created_by=user,
             at=at,
         )
+        ledger_row = debit.transaction
         log = CreditUsageLog.objects.create(
             account_id=account.pk,
             user=user,
@@ -58,6 +59,7 @@ def record_usage(
             reference_id=reference_id,
             metadata=metadata or {},
             transaction=ledger_row,
+            credits_value=debit.value,
             created_at=ledger_row.created_at,
         )
         bump_operation_rollup(

@@ -137,9 +137,14 @@ def test_monthly_credits_are_granted_once_per_account_and_month(make_account) ->
     assert grant_monthly_credits(now=datetime(2026, 12, 1, 1, tzinfo=UTC)).granted == 2
     for account in (first, second):
         account.refresh_from_db()
-        assert account.credits == 200
-        refs = set(CreditTransaction.objects.filter(account=account).values_list("reference", flat=True))
-        assert refs == {"subscription:2026-11", "subscription:2026-12"}
+        assert account.credits == 100  # November's unused plan credits expired as December's arrived
+        refs = list(
+            CreditTransaction.objects.filter(account=account)
+            .order_by("id")
+            .values_list("reference", flat=True)
+        )
+        november = account.credit_grants.get(reference="subscription:2026-11")
+        assert refs == ["subscription:2026-11", f"expiration:grant:{november.pk}", "subscription:2026-12"]
         assert_ledger_consistent(account)
 
 
