@@ -4,6 +4,8 @@ from datetime import timedelta
 
 from django_tasks import task
 
+from creditdesk.accounts.models import Account
+from creditdesk.billing.services.alerts import mail_alert
 from creditdesk.billing.services.payments import expire_bank_transfers
 from creditdesk.billing.services.subscriptions import grant_monthly_credits
 from creditdesk.events.scheduling import register_periodic
@@ -25,3 +27,9 @@ register_periodic(
 register_periodic(
     name="billing.expire_bank_transfers", every=timedelta(hours=1), task=expire_bank_transfers_task
 )
+
+
+@task()
+def mail_balance_alert(*, account_id: int, event_type: str, data: dict) -> bool:
+    account = Account.objects.filter(pk=account_id).first()
+    return account is not None and mail_alert(account=account, type=event_type, data=data)
