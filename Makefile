@@ -10,7 +10,7 @@ CORES := $(shell nproc 2>/dev/null || echo 1)
 WEB_CONCURRENCY ?= $(shell echo $$(( 2 * $(CORES) + 1 )))
 DEV_ENV := DEBUG=1 BILLING_SANDBOX=$${BILLING_SANDBOX:-1} SITE_URL=$${SITE_URL:-http://$(HOST):$(PORT)}
 
-.PHONY: setup backend frontend run serve test lint test-sqlite test-postgres test-frontend test-e2e test-reliability reliability bench clean
+.PHONY: setup backend frontend run serve worker test lint test-sqlite test-postgres test-frontend test-e2e test-reliability reliability bench clean
 
 setup: backend frontend
 
@@ -31,6 +31,9 @@ frontend:
 run: setup
 	$(DEV_ENV) $(BIN)/python manage.py migrate --noinput
 	$(DEV_ENV) $(BIN)/python manage.py seed_demo
+	@# The background worker (tasks, webhooks, periodic jobs) runs beside the server and stops with it.
+	@$(DEV_ENV) $(BIN)/python manage.py run_worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(DEV_ENV) $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 serve: setup
@@ -39,6 +42,10 @@ serve: setup
 	DEBUG=0 $(BIN)/python manage.py collectstatic --noinput -v 0
 	DEBUG=0 CACHE_URL=$${CACHE_URL:-redis://127.0.0.1:6379/0} $(BIN)/gunicorn config.wsgi:application \
 		--bind $(HOST):$(PORT) --workers $(WEB_CONCURRENCY) --access-logfile - --graceful-timeout 20
+
+worker: backend
+	@test -n "$$SECRET_KEY" || { echo "make worker is production mode: set SECRET_KEY (and DATABASE_URL)"; exit 1; }
+	DEBUG=0 $(BIN)/python manage.py run_worker
 
 lint: backend
 	$(BIN)/ruff check .

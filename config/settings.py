@@ -48,6 +48,9 @@ INSTALLED_APPS = [
     "creditdesk.accounts",
     "creditdesk.billing",
     "creditdesk.analytics",
+    "creditdesk.events",
+    "django_tasks",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -239,6 +242,21 @@ IDEMPOTENCY_KEY_TTL_HOURS = int(os.environ.get("IDEMPOTENCY_KEY_TTL_HOURS", "48"
 # How long a repeat waits for the first request with its key to finish (non-atomic actions: purchases).
 IDEMPOTENCY_WAIT_SECONDS = float(os.environ.get("IDEMPOTENCY_WAIT_SECONDS", "30"))
 INVITATION_TTL_DAYS = 7
+
+# --- Background tasks (django-tasks; see README "Background work") ----------------------------------------
+# The database backend stores a task in the transaction that enqueues it; `manage.py run_worker` runs them.
+TASKS = {
+    "default": {
+        "BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "QUEUES": ["default"],
+    }
+}
+
+# --- Outbound webhooks -----------------------------------------------------------------------------------
+WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "10"))
+WEBHOOK_DISABLE_AFTER_FAILURES = int(os.environ.get("WEBHOOK_DISABLE_AFTER_FAILURES", "100"))
+# http:// and private or loopback addresses, for a receiver on the same machine; never in production.
+WEBHOOK_ALLOW_PRIVATE_URLS = env_bool("WEBHOOK_ALLOW_PRIVATE_URLS", default=DEBUG)
 
 # --- Production hardening (all on when DEBUG is off) ------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

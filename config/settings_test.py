@@ -6,6 +6,9 @@ os.environ.setdefault("SECRET_KEY", "test-only-secret-key-that-is-long-enough-fo
 os.environ.setdefault("API_RATE_LIMIT", "off")
 os.environ.setdefault("BILLING_SANDBOX", "1")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
+# Tasks run where they are enqueued (after the commit); the worker's loop is tested on its own.
+os.environ.setdefault("TASKS_BACKEND", "django_tasks.backends.immediate.ImmediateBackend")
+os.environ.setdefault("WEBHOOK_ALLOW_PRIVATE_URLS", "1")
 
 from config.settings import *  # noqa: F403
 

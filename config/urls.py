@@ -11,6 +11,7 @@ api_v1 = [
     path("account/", include(account_urlpatterns)),
     path("account/", include("creditdesk.analytics.urls")),
     path("billing/", include("creditdesk.billing.urls")),
+    path("webhooks/", include("creditdesk.events.urls")),
 ]
 
 urlpatterns = [

@@ -31,6 +31,9 @@ class Account(TimeStampedModel):
     billing_country = models.CharField(max_length=2, blank=True)  # ISO 3166-1 alpha-2
     tax_id = models.CharField(max_length=64, blank=True)
     is_active = models.BooleanField(default=True)
+    # Read by billing's alerts on every balance change, so it lives on the row the ledger already has;
+    # 0 turns it off. A balance falling from above the threshold to at or below it is a crossing.
+    low_balance_threshold = models.PositiveBigIntegerField(default=0)
 
     class Meta:
         constraints = [

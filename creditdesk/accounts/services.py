@@ -22,6 +22,7 @@ from creditdesk.accounts.models import Account, Invitation, User
 from creditdesk.billing.models import Plan
 from creditdesk.billing.services.grants import grant_signup_credits
 from creditdesk.core.errors import ApplicationError, NotFound, PermissionDenied, ValidationFailed
+from creditdesk.events.services import emit
 from creditdesk.tenancy.audit import record_audit
 from creditdesk.tenancy.authentication import is_active_member
 from creditdesk.tenancy.roles import MANAGERS, Role
@@ -356,3 +357,8 @@ def remove_member(*, account: Account, actor: User, member_id: Any, ip: str | No
         )
         revoke_refresh_tokens(member)
         record_audit(account=account, actor=actor, action="team.removed", target=member.email, ip_address=ip)
+        emit(
+            account=account,
+            type="member.removed",
+            data={"user_id": member.pk, "email": member.email, "removed_by": actor.email},
+        )

@@ -385,3 +385,21 @@ class StripeEvent(models.Model):
     event_id = models.CharField(max_length=255, unique=True)
     event_type = models.CharField(max_length=80)
     processed_at = models.DateTimeField(auto_now_add=True)
+
+
+class NotificationSettings(models.Model):
+    """Which balance alerts an account's owners and billing email receive by mail (webhooks are
+    separate: an endpoint gets every event it subscribes to). The threshold itself is
+    Account.low_balance_threshold, where the ledger can read it for free."""
+
+    account = models.OneToOneField(
+        "accounts.Account", on_delete=models.CASCADE, primary_key=True, related_name="notification_settings"
+    )
+    email_low_balance = models.BooleanField(default=True)
+    email_depleted = models.BooleanField(default=True)
+    email_expiring = models.BooleanField(default=True)
+    expiring_notice_days = models.PositiveSmallIntegerField(default=7)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"notifications of {self.account_id}"

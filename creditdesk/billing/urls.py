@@ -1,7 +1,7 @@
 from django.urls import path
 
 from creditdesk.billing import webhooks
-from creditdesk.billing.views import ledger, purchases
+from creditdesk.billing.views import ledger, notifications, purchases
 
 urlpatterns = [
     path("credits/balance/balance/", ledger.CreditBalanceView.as_view(), name="credit-balance"),
@@ -22,5 +22,6 @@ urlpatterns = [
     path("payments/", purchases.PaymentListView.as_view(), name="payments"),
     path("payments/<int:pk>/", purchases.PaymentDetailView.as_view(), name="payment-detail"),
     path("payments/<int:pk>/confirm/", purchases.ConfirmBankTransferView.as_view(), name="payment-confirm"),
+    path("notifications/", notifications.NotificationSettingsView.as_view(), name="notification-settings"),
     path("webhooks/stripe/", webhooks.stripe_webhook, name="stripe-webhook"),
 ]

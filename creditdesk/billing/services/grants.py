@@ -17,6 +17,7 @@ from creditdesk.billing.services.ledger import (
     lock_account,
     read_account_state,
 )
+from creditdesk.events.services import emit
 
 TxType = CreditTransaction.Type
 Source = CreditGrant.Source
@@ -29,6 +30,10 @@ def period_start(at: datetime) -> datetime:
 
 def next_period_start(at: datetime) -> datetime:
     return period_start(period_start(at) + timedelta(days=32))
+
+
+def granted_data(*, row: CreditTransaction, source: str) -> dict[str, Any]:
+    return {"amount": row.amount, "source": source, "balance": row.balance_after}
 
 
 def subscription_reference(month: datetime) -> str:
@@ -53,7 +58,7 @@ def grant_plan_period(
                 account_id=account.pk, reference="initial", created_at__gte=start
             ).exists():
                 return None
-            return grant_credits(
+            row = grant_credits(
                 account=account,
                 amount=plan.credits_per_month,
                 transaction_type=TxType.SUBSCRIPTION,
@@ -65,6 +70,8 @@ def grant_plan_period(
                 expires_at=next_period_start(start),
                 period_start=start,
             )
+            emit(account=account, type="credits.granted", data=granted_data(row=row, source="plan"))
+            return row
     except DuplicateLedgerReference:
         return None
 

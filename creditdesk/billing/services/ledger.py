@@ -29,6 +29,7 @@ from creditdesk.billing.models import (
     DailyLedgerRollup,
     DailyOperationRollup,
 )
+from creditdesk.billing.services.alerts import note_balance_change
 from creditdesk.core.errors import ApplicationError, ErrorCode
 
 TxType = CreditTransaction.Type
@@ -257,6 +258,7 @@ def _write(
             _bump_ledger_rollup(
                 account_id=account.pk, at=now, transaction_type=transaction_type, amount=delta
             )
+            note_balance_change(account=account, before=balance - delta, after=balance)
     except IntegrityError as exc:
         if (
             reference

@@ -21,6 +21,7 @@ from creditdesk.billing.models import CreditGrant, CreditTransaction, Invoice, P
 from creditdesk.billing.services.ledger import DuplicateLedgerReference, claw_back_credits, grant_credits
 from creditdesk.core.errors import NotFound, ValidationFailed
 from creditdesk.core.money import format_money
+from creditdesk.events.services import emit
 from creditdesk.tenancy.audit import record_audit
 from creditdesk.tenancy.roles import Role
 
@@ -39,6 +40,37 @@ def purchase_reference(payment_id: int) -> str:
 
 def refund_reference(payment_id: int) -> str:
     return f"refund:payment:{payment_id}"
+
+
+def payment_event_data(*, payment: Payment) -> dict[str, Any]:
+    return {
+        "payment_id": payment.pk,
+        "invoice_id": payment.invoice_id,
+        "status": payment.status,
+        "amount": str(payment.amount),
+        "currency": payment.currency,
+        "payment_method": payment.payment_method,
+        "failure_reason": payment.failure_reason,
+    }
+
+
+def invoice_event_data(*, invoice: Invoice) -> dict[str, Any]:
+    return {
+        "invoice_id": invoice.pk,
+        "invoice_number": invoice.invoice_number,
+        "total": str(invoice.total_amount),
+        "currency": invoice.currency,
+        "credits": invoice.credits,
+    }
+
+
+def granted_event_data(*, payment: Payment, invoice: Invoice) -> dict[str, Any]:
+    return {
+        "amount": invoice.credits,
+        "source": "purchase",
+        "payment_id": payment.pk,
+        "balance": payment.account.credits,
+    }
 
 
 def _lock_payment(payment_id: int) -> Payment:
@@ -188,6 +220,14 @@ def mark_payment_succeeded(
             amount=str(payment.amount),
             currency=payment.currency,
         )
+        emit(account=payment.account, type="payment.succeeded", data=payment_event_data(payment=payment))
+        emit(account=payment.account, type="invoice.paid", data=invoice_event_data(invoice=invoice))
+        if invoice.credits > 0:
+            emit(
+                account=payment.account,
+                type="credits.granted",
+                data=granted_event_data(payment=payment, invoice=invoice),
+            )
         payment_id = payment.pk
         transaction.on_commit(lambda: send_receipt(payment_id=payment_id), robust=True)
     return True
@@ -257,6 +297,7 @@ def fail_payment(
             ip_address=ip_address,
             reason=payment.failure_reason,
         )
+        emit(account=payment.account, type="payment.failed", data=payment_event_data(payment=payment))
     return True
 
 

@@ -1,0 +1,35 @@
+"""Billing's background and periodic work (scheduled by events.scheduling; see README "Background work")."""
+
+from datetime import timedelta
+
+from django_tasks import task
+
+from creditdesk.accounts.models import Account
+from creditdesk.billing.services.alerts import mail_alert
+from creditdesk.billing.services.payments import expire_bank_transfers
+from creditdesk.billing.services.subscriptions import grant_monthly_credits
+from creditdesk.events.scheduling import register_periodic
+
+
+@task()
+def grant_monthly_credits_task() -> int:
+    return grant_monthly_credits().granted
+
+
+@task()
+def expire_bank_transfers_task() -> int:
+    return expire_bank_transfers()
+
+
+register_periodic(
+    name="billing.grant_monthly_credits", every=timedelta(hours=1), task=grant_monthly_credits_task
+)
+register_periodic(
+    name="billing.expire_bank_transfers", every=timedelta(hours=1), task=expire_bank_transfers_task
+)
+
+
+@task()
+def mail_balance_alert(*, account_id: int, event_type: str, data: dict) -> bool:
+    account = Account.objects.filter(pk=account_id).first()
+    return account is not None and mail_alert(account=account, type=event_type, data=data)
