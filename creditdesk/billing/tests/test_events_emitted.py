@@ -68,7 +68,7 @@ def test_the_monthly_allowance_emits_credits_granted_once_per_month(account):
     assert grant_monthly_allowance(account=account, now=december) is not None
     assert grant_monthly_allowance(account=account, now=december) is None
     granted = Event.objects.get(account=account, type="credits.granted")
-    assert granted.data == {"amount": 100, "source": "subscription", "balance": 1100}
+    assert granted.data == {"amount": 100, "source": "plan", "balance": 1100}
 
 
 def test_removing_a_member_emits_member_removed_once(owner_client, account, make_member):

@@ -6,8 +6,8 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0003_account_low_balance_threshold"),
-        ("billing", "0002_seed_catalog"),
+        ("accounts", "0004_account_low_balance_threshold"),
+        ("billing", "0004_balances_become_grants"),
     ]
 
     operations = [
