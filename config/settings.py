@@ -175,7 +175,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["creditdesk.tenancy.permissions.IsAccountMember"],
     "DEFAULT_RENDERER_CLASSES": RENDERERS,
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["creditdesk.core.parsers.BoundedJSONParser"],
     "DEFAULT_PAGINATION_CLASS": "creditdesk.core.pagination.EnvelopePagination",
     "PAGE_SIZE": 25,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -243,6 +243,9 @@ BANK_TRANSFER_INSTRUCTIONS = os.environ.get(
 STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
 STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
 STRIPE_WEBHOOK_TOLERANCE = int(os.environ.get("STRIPE_WEBHOOK_TOLERANCE", "300"))
+# Usage logs' client-supplied `metadata`: compact UTF-8 JSON size and nesting depth (README, "Input limits").
+USAGE_METADATA_MAX_BYTES = int(os.environ.get("USAGE_METADATA_MAX_BYTES", "16384"))
+USAGE_METADATA_MAX_DEPTH = int(os.environ.get("USAGE_METADATA_MAX_DEPTH", "10"))
 IDEMPOTENCY_KEY_TTL_HOURS = int(os.environ.get("IDEMPOTENCY_KEY_TTL_HOURS", "48"))
 # How long a repeat waits for the first request with its key to finish (non-atomic actions: purchases).
 IDEMPOTENCY_WAIT_SECONDS = float(os.environ.get("IDEMPOTENCY_WAIT_SECONDS", "30"))

@@ -4,6 +4,7 @@ from rest_framework import serializers
 
 from creditdesk.billing.models import CreditCost, CreditTransaction, CreditUsageLog
 from creditdesk.core.serializers import StrictInputSerializer
+from creditdesk.core.validators import BoundedJSONObjectField
 
 
 class CreditBalanceSerializer(serializers.Serializer):
@@ -60,7 +61,15 @@ class RecordUsageSerializer(StrictInputSerializer):
         min_value=0, max_value=2**31 - 1, required=False, allow_null=True, default=None
     )
     reference_id = serializers.CharField(max_length=128, required=False, allow_blank=True, default="")
-    metadata = serializers.DictField(required=False, default=dict)
+    metadata = BoundedJSONObjectField(
+        max_bytes_setting="USAGE_METADATA_MAX_BYTES",
+        max_depth_setting="USAGE_METADATA_MAX_DEPTH",
+        required=False,
+        default=dict,
+        help_text="Free-form JSON object stored with the log: at most USAGE_METADATA_MAX_BYTES (16384) "
+        "bytes as compact UTF-8 JSON, USAGE_METADATA_MAX_DEPTH (10) levels deep, no NUL character or "
+        "lone surrogate in keys or strings; otherwise a 400 naming `metadata`.",
+    )
 
 
 class CreditCostSerializer(serializers.ModelSerializer):
