@@ -34,3 +34,15 @@ def test_the_audit_log_schema_documents_the_action_filter(api_client: APIClient)
     schema = api_client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
     parameters = schema["paths"]["/api/v1/account/audit-log/"]["get"]["parameters"]
     assert "action" in {p["name"] for p in parameters}
+
+
+def test_the_audit_log_filters_by_time_like_the_ledger_lists(
+    owner_client: APIClient, account: Account
+) -> None:
+    record_audit(account=account, action="settings.updated", target="Acme")
+    assert owner_client.get(AUDIT, {"created_after": "2999-01-01T00:00:00Z"}).json()["data"]["results"] == []
+    assert (
+        len(owner_client.get(AUDIT, {"created_before": "2999-01-01T00:00:00Z"}).json()["data"]["results"])
+        == 1
+    )
+    assert owner_client.get(AUDIT, {"created_after": "yesterday"}).status_code == 400
