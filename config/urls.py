@@ -23,5 +23,6 @@ urlpatterns = [
     re_path(r"^(?!static/|assets/).*$", core_views.spa_index, name="spa"),
 ]
 
+handler400 = "creditdesk.core.views.bad_request"
 handler404 = "creditdesk.core.views.not_found"
 handler500 = "creditdesk.core.views.server_error"

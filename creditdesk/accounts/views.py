@@ -10,6 +10,7 @@ from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from creditdesk.accounts import selectors, services
+from creditdesk.accounts.filters import AuditLogFilter
 from creditdesk.accounts.models import User
 from creditdesk.accounts.serializers import (
     AcceptInvitationSerializer,
@@ -186,4 +187,5 @@ class TeamMemberView(APIView):
 class AuditLogListView(AccountScopedMixin, ListAPIView):
     permission_classes = [IsAccountManager]
     serializer_class = AuditLogSerializer
+    filterset_class = AuditLogFilter
     selector = selectors.audit_log_list

@@ -87,8 +87,17 @@ class MoneyRecordAdmin(admin.ModelAdmin):
 
 @admin.register(Invoice)
 class InvoiceAdmin(MoneyRecordAdmin):
-    list_display = ["invoice_number", "account", "status", "total_amount", "currency", "created_at"]
-    list_filter = ["status"]
+    list_display = [
+        "invoice_number",
+        "account",
+        "status",
+        "total_amount",
+        "currency",
+        "needs_review",
+        "review_reason",
+        "created_at",
+    ]
+    list_filter = ["status", "needs_review"]
     search_fields = ["invoice_number", "account__name"]
 
 
@@ -106,8 +115,14 @@ class PaymentAdmin(MoneyRecordAdmin):
         "expires_at",
         "created_at",
     ]
-    list_filter = ["status", "payment_method"]
-    search_fields = ["reference_code", "transfer_reference", "provider_reference", "invoice__invoice_number"]
+    list_filter = ["status", "payment_method", "invoice__needs_review"]
+    search_fields = [
+        "reference_code",
+        "transfer_reference",
+        "provider_reference",
+        "provider_payment_id",
+        "invoice__invoice_number",
+    ]
     list_select_related = ["account", "invoice"]
     actions = ["approve_bank_transfers", "reject_bank_transfers"]
 

@@ -337,6 +337,10 @@ class Invoice(TimeStampedModel):
     paid_at = models.DateTimeField(null=True, blank=True)
     voided_at = models.DateTimeField(null=True, blank=True)
     refunded_at = models.DateTimeField(null=True, blank=True)
+    # Set when a provider's event about this invoice did not match it (amount, currency, account, payment
+    # intent): nothing was acted on, and staff settle it by hand (admin filter "needs review").
+    needs_review = models.BooleanField(default=False)
+    review_reason = models.CharField(max_length=255, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

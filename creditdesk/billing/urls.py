@@ -1,13 +1,15 @@
 from django.urls import path
 
 from creditdesk.billing import webhooks
-from creditdesk.billing.views import ledger, notifications, purchases
+from creditdesk.billing.views import exports, ledger, notifications, purchases
 
 urlpatterns = [
     path("credits/balance/balance/", ledger.CreditBalanceView.as_view(), name="credit-balance"),
     path("credits/balance/", ledger.CreditBalanceView.as_view(), name="credit-balance-short"),
     path("credits/usage/", ledger.UsageLogView.as_view(), name="credit-usage"),
+    path("credits/usage/export/", exports.UsageLogExportView.as_view(), name="credit-usage-export"),
     path("transactions/", ledger.TransactionListView.as_view(), name="credit-transactions"),
+    path("transactions/export/", exports.TransactionExportView.as_view(), name="credit-transactions-export"),
     path("credit-costs/", ledger.CreditCostListView.as_view(), name="credit-costs"),
     path("credit-packages/", purchases.CreditPackageListView.as_view(), name="credit-packages"),
     path(

@@ -1,5 +1,11 @@
 """Stripe's webhook: verify the signature on the raw body, then apply each event id exactly once.
 
+An event acts only on the payment it really belongs to. A checkout session is found by the session id we
+stored when we created it, and must have paid the invoice's amount in its currency. A charge is found by
+the payment intent we stored at the checkout's completion (by its metadata only while no intent is stored
+yet), and must carry that intent, our account, the payment's currency and amount. Anything else is a
+mismatch: the invoice is flagged for staff and an audit row written, and nothing is granted or refunded.
+
 The StripeEvent row is inserted in the same transaction as the event's effect: a repeated delivery, even
 a concurrent one, hits the unique event id and changes nothing; a failed one leaves no row, so Stripe's
 retry applies it. Order does not matter either: the payment services only move a payment forward from
@@ -19,6 +25,7 @@ from django.views.decorators.csrf import csrf_exempt
 from creditdesk.billing.models import Payment, PaymentMethod, StripeEvent
 from creditdesk.billing.services import payments
 from creditdesk.core.exceptions import json_error_response
+from creditdesk.core.money import minor_units
 
 logger = logging.getLogger(__name__)
 
@@ -77,6 +84,54 @@ HANDLERS: dict[str, Handler] = {
 }
 
 
+def _checkout_mismatch(payment: Payment, session: dict[str, Any]) -> str:
+    invoice = payment.invoice
+    paid_currency = str(session.get("currency") or "").upper()
+    if paid_currency != invoice.currency.upper():
+        return f"paid currency {paid_currency or '(none)'} is not the invoice's {invoice.currency}"
+    expected = minor_units(invoice.total_amount, invoice.currency)
+    paid = session.get("amount_total")
+    if type(paid) is not int or paid != expected:
+        return f"paid amount {paid} is not the invoice's {expected} (minor units of {invoice.currency})"
+    intent = session.get("payment_intent") or ""
+    if payment.provider_payment_id and intent and intent != payment.provider_payment_id:
+        return f"payment intent {intent} is not the payment's {payment.provider_payment_id}"
+    return ""
+
+
+def _charge_mismatch(payment: Payment, charge: dict[str, Any]) -> str:
+    intent = str(charge.get("payment_intent") or "")
+    metadata = charge.get("metadata") or {}
+    if payment.provider_payment_id:
+        if intent != payment.provider_payment_id:
+            return f"payment intent {intent or '(none)'} is not the payment's {payment.provider_payment_id}"
+    elif not intent:
+        return "the charge has no payment intent"
+    # Found by our intent, the metadata may be missing; found by metadata alone, it must name this account.
+    account_id = str(metadata.get("account_id") or "")
+    if account_id != str(payment.account_id) and (account_id or not payment.provider_payment_id):
+        return f"account {account_id or '(none)'} is not the payment's account {payment.account_id}"
+    for key, ours in (("payment_id", payment.pk), ("invoice_id", payment.invoice_id)):
+        if metadata.get(key) not in (None, "", str(ours)):
+            return f"metadata {key} {metadata.get(key)} is not {ours}"
+    currency = str(charge.get("currency") or "").upper()
+    if currency != payment.currency.upper():
+        return f"charge currency {currency or '(none)'} is not the payment's {payment.currency}"
+    expected = minor_units(payment.amount, payment.currency)
+    amount = charge.get("amount")
+    if type(amount) is not int or amount != expected:
+        return f"charge amount {amount} is not the payment's {expected} (minor units of {payment.currency})"
+    return ""
+
+
+# Events whose effect moves money or credits are checked against the payment before they act.
+CHECKS: dict[str, Callable[[Payment, dict[str, Any]], str]] = {
+    "checkout.session.completed": _checkout_mismatch,
+    "checkout.session.async_payment_succeeded": _checkout_mismatch,
+    "charge.refunded": _charge_mismatch,
+}
+
+
 def _payment_for(event_type: str, obj: dict[str, Any]) -> Payment | None:
     stripe_payments = Payment.objects.filter(payment_method=PaymentMethod.STRIPE)
     if event_type.startswith("checkout.session."):
@@ -93,8 +148,19 @@ def _payment_for(event_type: str, obj: dict[str, Any]) -> Payment | None:
     return payment
 
 
+def _event_summary(event_type: str, obj: dict[str, Any]) -> dict[str, Any]:
+    """What staff need to compare by hand; bounded, since the event's object is the provider's."""
+    keys = ("id", "payment_intent", "currency", "amount", "amount_total", "amount_refunded")
+    summary = {key: obj.get(key) for key in keys if key in obj}
+    summary["metadata"] = {
+        str(k)[:40]: str(v)[:80] for k, v in list((obj.get("metadata") or {}).items())[:10]
+    }
+    return {"event_type": event_type, "event_object": summary}
+
+
 def process_stripe_event(*, event: dict[str, Any]) -> str:
-    """Applies a verified event once; returns "processed", "duplicate" or "ignored"."""
+    """Applies a verified event once; returns "processed", "flagged" (did not match its payment, see the
+    module's docstring), "duplicate" or "ignored"."""
     event_id, event_type = str(event.get("id") or ""), str(event.get("type") or "")
     handler = HANDLERS.get(event_type)
     if handler is None or not event_id:
@@ -110,7 +176,15 @@ def process_stripe_event(*, event: dict[str, Any]) -> str:
                 StripeEvent.objects.create(event_id=event_id, event_type=event_type)
         except IntegrityError:
             return "duplicate"
-        handler(payment, obj, f"stripe:{event_id}")
+        source = f"stripe:{event_id}"
+        check = CHECKS.get(event_type)
+        reason = check(payment, obj) if check is not None else ""
+        if reason:
+            payments.flag_for_review(
+                payment=payment, source=source, reason=reason, details=_event_summary(event_type, obj)
+            )
+            return "flagged"
+        handler(payment, obj, source)
     return "processed"
 
 

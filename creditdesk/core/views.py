@@ -1,10 +1,12 @@
 import logging
 
 from django.conf import settings
+from django.core.exceptions import DisallowedHost, RequestDataTooBig
 from django.db import connection
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
 from django.views.decorators.csrf import csrf_exempt
+from django.views.defaults import bad_request as default_bad_request
 from django.views.defaults import page_not_found
 from django.views.defaults import server_error as default_server_error
 from drf_spectacular.utils import extend_schema, inline_serializer
@@ -15,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from creditdesk.core.exceptions import error_body, json_error_response
+from creditdesk.core.parsers import too_large_message
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +71,19 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
     if request.path.startswith("/api/"):
         return api_not_found(request)
     return page_not_found(request, exception or Http404())
+
+
+@csrf_exempt
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """What Django refuses before any view (SuspiciousOperation): a body over DATA_UPLOAD_MAX_MEMORY_SIZE,
+    a Host not in ALLOWED_HOSTS. Under /api/ the answer is the JSON envelope like every other error."""
+    if not request.path.startswith("/api/"):
+        return default_bad_request(request, exception or Exception())
+    if isinstance(exception, RequestDataTooBig):
+        return json_error_response(request, 413, too_large_message())
+    if isinstance(exception, DisallowedHost):
+        return json_error_response(request, 400, "Invalid Host header: this server does not answer for it.")
+    return json_error_response(request, 400, "Bad request.")
 
 
 def server_error(request: HttpRequest) -> HttpResponse:

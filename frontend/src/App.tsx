@@ -14,6 +14,7 @@ const PurchaseCreditsPage = lazy(() => import('./pages/PurchaseCreditsPage'));
 const UsageAnalyticsPage = lazy(() => import('./pages/UsageAnalyticsPage'));
 const TeamManagementPage = lazy(() => import('./pages/TeamManagementPage'));
 const AccountSettingsPage = lazy(() => import('./pages/AccountSettingsPage'));
+const AuditLogPage = lazy(() => import('./pages/AuditLogPage'));
 const NotFoundPage = lazy(() => import('./pages/NotFoundPage'));
 
 export function App() {
@@ -40,6 +41,7 @@ export function App() {
             <Route path="/account/usage" element={<UsageAnalyticsPage />} />
             <Route path="/account/team" element={<TeamManagementPage />} />
             <Route path="/account/settings" element={<AccountSettingsPage />} />
+            <Route path="/account/audit-log" element={<AuditLogPage />} />
             <Route path="*" element={<NotFoundPage />} />
           </Route>
         </Route>

@@ -74,29 +74,36 @@ def sign(payload: bytes, *, secret: str = harness.WEBHOOK_SECRET, at: int | None
 
 
 def event(kind: str, payment: Any) -> dict[str, Any]:
+    from creditdesk.core.money import minor_units
+
     intent = f"pi_{payment.pk}_reliability"
+    amount, currency = minor_units(payment.amount, payment.currency), payment.currency.lower()
+    metadata = {"payment_id": str(payment.pk), "account_id": str(payment.account_id)}
     objects = {
         "checkout.session.completed": {
             "object": "checkout.session",
             "id": payment.provider_reference,
             "payment_status": "paid",
             "payment_intent": intent,
-            "metadata": {"payment_id": str(payment.pk)},
+            "amount_total": amount,
+            "currency": currency,
+            "metadata": metadata,
         },
         "checkout.session.expired": {
             "object": "checkout.session",
             "id": payment.provider_reference,
             "payment_status": "unpaid",
-            "metadata": {"payment_id": str(payment.pk)},
+            "metadata": metadata,
         },
         "charge.refunded": {
             "object": "charge",
             "id": f"ch_{payment.pk}",
             "payment_intent": intent,
             "refunded": True,
-            "amount_refunded": 900,
-            "currency": "usd",
-            "metadata": {"payment_id": str(payment.pk)},
+            "amount": amount,
+            "amount_refunded": amount,
+            "currency": currency,
+            "metadata": metadata,
         },
     }
     return {

@@ -21,6 +21,7 @@ CHECK_MODULES = (
     "checks_db",
     "checks_schema",
     "checks_faults",
+    "checks_inputs",
 )
 
 

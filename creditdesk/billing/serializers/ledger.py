@@ -1,9 +1,11 @@
 from decimal import Decimal
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from creditdesk.billing.models import CreditCost, CreditTransaction, CreditUsageLog
 from creditdesk.core.serializers import StrictInputSerializer
+from creditdesk.core.validators import BoundedJSONObjectField
 
 
 class CreditBalanceSerializer(serializers.Serializer):
@@ -28,7 +30,28 @@ class CreditTransactionSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+COST_PLACES = Decimal("0.0001")
+
+
 class CreditUsageLogSerializer(serializers.ModelSerializer):
+    """`cost_usd` is always a decimal string a client can format as money. A caller that reported no cost
+    leaves it unknown (stored as NULL): it answers "0.0000" with `cost_reported: false`, so a zero that was
+    reported (`cost_reported: true`) stays distinguishable from one that was not."""
+
+    cost_usd = serializers.SerializerMethodField(
+        help_text='Provider cost in USD, 4 places; "0.0000" with cost_reported=false when none was reported.'
+    )
+    cost_reported = serializers.SerializerMethodField(
+        help_text="Whether the caller reported cost_usd when it metered the operation."
+    )
+
+    @extend_schema_field(serializers.DecimalField(max_digits=14, decimal_places=4))
+    def get_cost_usd(self, log: CreditUsageLog) -> str:
+        return str((log.cost_usd or Decimal("0")).quantize(COST_PLACES))
+
+    def get_cost_reported(self, log: CreditUsageLog) -> bool:
+        return log.cost_usd is not None
+
     class Meta:
         model = CreditUsageLog
         fields = [
@@ -37,6 +60,7 @@ class CreditUsageLogSerializer(serializers.ModelSerializer):
             "units",
             "credits_used",
             "cost_usd",
+            "cost_reported",
             "model",
             "tokens_input",
             "tokens_output",
@@ -50,7 +74,13 @@ class RecordUsageSerializer(StrictInputSerializer):
     operation_type = serializers.CharField(max_length=32)
     units = serializers.IntegerField(min_value=1, max_value=1_000_000, required=False, default=1)
     cost_usd = serializers.DecimalField(
-        max_digits=14, decimal_places=4, min_value=Decimal("0"), required=False, allow_null=True, default=None
+        max_digits=14,
+        decimal_places=4,
+        min_value=Decimal("0"),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="The provider's cost in USD; omitted or null means not reported (cost_reported=false).",
     )
     model = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
     tokens_input = serializers.IntegerField(
@@ -60,7 +90,15 @@ class RecordUsageSerializer(StrictInputSerializer):
         min_value=0, max_value=2**31 - 1, required=False, allow_null=True, default=None
     )
     reference_id = serializers.CharField(max_length=128, required=False, allow_blank=True, default="")
-    metadata = serializers.DictField(required=False, default=dict)
+    metadata = BoundedJSONObjectField(
+        max_bytes_setting="USAGE_METADATA_MAX_BYTES",
+        max_depth_setting="USAGE_METADATA_MAX_DEPTH",
+        required=False,
+        default=dict,
+        help_text="Free-form JSON object stored with the log: at most USAGE_METADATA_MAX_BYTES (16384) "
+        "bytes as compact UTF-8 JSON, USAGE_METADATA_MAX_DEPTH (10) levels deep, no NUL character or "
+        "lone surrogate in keys or strings; otherwise a 400 naming `metadata`.",
+    )
 
 
 class CreditCostSerializer(serializers.ModelSerializer):

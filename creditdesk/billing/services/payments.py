@@ -373,6 +373,27 @@ def record_partial_refund(*, payment: Payment, source: str, amount_refunded: int
         )
 
 
+def flag_for_review(*, payment: Payment, source: str, reason: str, details: dict[str, Any]) -> None:
+    """A provider's event did not match the payment it named: nothing is acted on. The invoice is flagged
+    (admin filter "needs review") and an audit row keeps what was expected and what came, for staff."""
+    with transaction.atomic():
+        payment = _lock_payment(payment.pk)
+        invoice = payment.invoice
+        invoice.needs_review = True
+        invoice.review_reason = reason[:255]
+        invoice.save(update_fields=["needs_review", "review_reason", "updated_at"])
+        logger.warning("payment %s: %s (%s); flagged for staff, not acted on", payment.pk, reason, source)
+        _audit(
+            payment=payment,
+            action="payment.webhook_mismatch",
+            actor=None,
+            source=source,
+            ip_address=None,
+            reason=reason,
+            **details,
+        )
+
+
 # --- Bank transfers -------------------------------------------------------------------------------------
 
 

@@ -6,6 +6,7 @@ import factory
 import stripe
 
 from creditdesk.billing.models import CreditPackage, Payment
+from creditdesk.core.money import minor_units
 
 STRIPE_TEST_SECRET_KEY = "sk_test_creditdesk"
 STRIPE_TEST_WEBHOOK_SECRET = "whsec_test_creditdesk"
@@ -44,7 +45,7 @@ def checkout_session_event(
                 "payment_status": payment_status,
                 "status": "expired" if event_type.endswith("expired") else "complete",
                 "payment_intent": payment_intent,
-                "amount_total": int(payment.amount * 100),
+                "amount_total": minor_units(payment.amount, payment.currency),
                 "currency": payment.currency.lower(),
                 "client_reference_id": str(payment.pk),
                 "metadata": {"payment_id": str(payment.pk), "invoice_id": str(payment.invoice_id)},
@@ -61,7 +62,7 @@ def charge_refunded_event(
     refunded: bool = True,
     amount_refunded: int | None = None,
 ) -> dict[str, Any]:
-    amount = int(payment.amount * 100)
+    amount = minor_units(payment.amount, payment.currency)
     return {
         "id": event_id,
         "object": "event",
@@ -77,7 +78,11 @@ def charge_refunded_event(
                 "currency": payment.currency.lower(),
                 "payment_intent": payment_intent,
                 "refunded": refunded,
-                "metadata": {"payment_id": str(payment.pk), "invoice_id": str(payment.invoice_id)},
+                "metadata": {
+                    "payment_id": str(payment.pk),
+                    "invoice_id": str(payment.invoice_id),
+                    "account_id": str(payment.account_id),
+                },
             }
         },
     }

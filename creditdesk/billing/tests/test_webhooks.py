@@ -14,6 +14,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 import stripe
+from django.contrib.auth import get_user_model
 from django.core import mail
 from django.db import connection
 from django.test import Client
@@ -616,3 +617,174 @@ def test_no_database_transaction_is_open_while_stripe_answers(package, checkout,
     assert checkout.inside_transaction == [False]
     payment = Payment.objects.get(pk=response.json()["data"]["payment"]["id"])
     assert payment.provider_reference == "cs_test_1" and payment.invoice.invoice_number.startswith("INV-")
+
+
+# --- Matching: an event acts only on the payment it really belongs to -------------------------------------
+
+
+def assert_flagged_for_staff(payment: Payment, *, reason_contains: str) -> None:
+    payment.invoice.refresh_from_db()
+    assert payment.invoice.needs_review is True
+    assert reason_contains in payment.invoice.review_reason
+    audit = AuditLog.objects.get(account=payment.account, action="payment.webhook_mismatch")
+    assert reason_contains in audit.changes["reason"]
+
+
+def test_a_refund_carrying_another_payment_intent_and_a_real_payments_metadata_refunds_nothing(
+    api_client, stripe_payment, account
+):
+    deliver(api_client, checkout_session_event(stripe_payment))  # stores pi_test_1
+    forged = charge_refunded_event(stripe_payment, event_id="evt_forged", payment_intent="pi_attacker")
+    forged["data"]["object"]["currency"] = "eur"
+    forged["data"]["object"]["amount"] = forged["data"]["object"]["amount_refunded"] = 100
+
+    response = deliver(api_client, forged)
+
+    assert response.status_code == 200 and response.json()["data"]["outcome"] == "flagged"
+    stripe_payment.refresh_from_db()
+    assert stripe_payment.status == Payment.Status.SUCCEEDED
+    assert stripe_payment.provider_payment_id == "pi_test_1"
+    assert stripe_payment.invoice.status == Invoice.Status.PAID
+    account.refresh_from_db()
+    assert account.credits == 1500
+    assert not CreditTransaction.objects.filter(account=account, transaction_type="refund").exists()
+    assert_flagged_for_staff(stripe_payment, reason_contains="payment intent")
+    assert_ledger_consistent(account)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "reason"),
+    [
+        pytest.param("currency", "eur", "currency", id="currency"),
+        pytest.param("amount", 1, "amount", id="amount"),
+    ],
+)
+def test_a_refund_of_our_payment_intent_in_another_currency_or_amount_is_flagged_not_acted_on(
+    api_client, stripe_payment, account, field, value, reason
+):
+    deliver(api_client, checkout_session_event(stripe_payment))
+    refund = charge_refunded_event(stripe_payment, event_id="evt_odd")
+    refund["data"]["object"][field] = value
+
+    assert deliver(api_client, refund).json()["data"]["outcome"] == "flagged"
+
+    stripe_payment.refresh_from_db()
+    assert stripe_payment.status == Payment.Status.SUCCEEDED
+    account.refresh_from_db()
+    assert account.credits == 1500
+    assert_flagged_for_staff(stripe_payment, reason_contains=reason)
+
+
+def test_a_refund_of_our_payment_intent_that_names_another_account_is_flagged_not_acted_on(
+    api_client, stripe_payment, account
+):
+    deliver(api_client, checkout_session_event(stripe_payment))
+    refund = charge_refunded_event(stripe_payment, event_id="evt_other_account")
+    refund["data"]["object"]["metadata"]["account_id"] = str(account.pk + 1000)
+
+    assert deliver(api_client, refund).json()["data"]["outcome"] == "flagged"
+
+    account.refresh_from_db()
+    assert account.credits == 1500
+    assert_flagged_for_staff(stripe_payment, reason_contains="account")
+
+
+def test_an_early_refund_found_by_metadata_must_match_account_currency_and_amount(
+    api_client, stripe_payment, account
+):
+    early = charge_refunded_event(stripe_payment, event_id="evt_early", payment_intent="pi_unknown")
+    early["data"]["object"]["amount"] = 1
+
+    assert deliver(api_client, early).json()["data"]["outcome"] == "flagged"
+
+    stripe_payment.refresh_from_db()
+    assert stripe_payment.status == Payment.Status.PENDING and stripe_payment.provider_payment_id == ""
+    assert stripe_payment.invoice.status == Invoice.Status.PENDING
+
+
+def test_a_flagged_event_delivered_again_is_a_duplicate_and_flags_once(api_client, stripe_payment, account):
+    deliver(api_client, checkout_session_event(stripe_payment))
+    forged = charge_refunded_event(stripe_payment, event_id="evt_forged", payment_intent="pi_attacker")
+    outcomes = [deliver(api_client, forged).json()["data"]["outcome"] for _ in range(2)]
+    assert outcomes == ["flagged", "duplicate"]
+    assert AuditLog.objects.filter(account=account, action="payment.webhook_mismatch").count() == 1
+
+
+@pytest.mark.parametrize(
+    ("amount_total", "currency", "reason"),
+    [
+        pytest.param(1, "jpy", "currency", id="1-jpy-for-a-usd-invoice"),
+        pytest.param(100, "usd", "amount", id="1-usd-for-a-9-usd-invoice"),
+        pytest.param(None, "usd", "amount", id="no-amount"),
+    ],
+)
+def test_a_completed_checkout_that_paid_another_amount_or_currency_leaves_the_invoice_open_and_flagged(
+    api_client, stripe_payment, account, amount_total, currency, reason
+):
+    event = checkout_session_event(stripe_payment)
+    event["data"]["object"]["amount_total"] = amount_total
+    event["data"]["object"]["currency"] = currency
+
+    response = deliver(api_client, event)
+
+    assert response.status_code == 200 and response.json()["data"]["outcome"] == "flagged"
+    stripe_payment.refresh_from_db()
+    assert stripe_payment.status == Payment.Status.PENDING
+    assert stripe_payment.invoice.status == Invoice.Status.PENDING and stripe_payment.invoice.paid_at is None
+    assert purchases_of(account) == []
+    account.refresh_from_db()
+    assert account.credits == 1000
+    assert_flagged_for_staff(stripe_payment, reason_contains=reason)
+
+
+def test_an_async_success_that_paid_another_amount_grants_nothing(api_client, stripe_payment, account):
+    deliver(api_client, checkout_session_event(stripe_payment, event_id="evt_c", payment_status="unpaid"))
+    event = checkout_session_event(
+        stripe_payment, event_id="evt_s", event_type="checkout.session.async_payment_succeeded"
+    )
+    event["data"]["object"]["amount_total"] = 1
+
+    assert deliver(api_client, event).json()["data"]["outcome"] == "flagged"
+
+    stripe_payment.refresh_from_db()
+    assert stripe_payment.status == Payment.Status.PROCESSING
+    assert stripe_payment.invoice.status == Invoice.Status.PENDING
+    assert purchases_of(account) == []
+
+
+def test_a_zero_decimal_currency_checkout_that_paid_the_full_amount_grants(
+    owner_client, api_client, checkout
+):
+    package = CreditPackageFactory(price=Decimal("1200"), currency="JPY", credits=100)
+    owner_client.post(
+        f"/api/v1/billing/credit-packages/{package.pk}/purchase/", {"payment_method": "stripe"}, format="json"
+    )
+    payment = Payment.objects.get()
+    event = checkout_session_event(payment)
+    event["data"]["object"]["amount_total"] = 1200
+
+    assert deliver(api_client, event).json()["data"]["outcome"] == "processed"
+    payment.refresh_from_db()
+    assert payment.status == Payment.Status.SUCCEEDED
+    assert purchases_of(payment.account) == [100]
+
+
+def test_staff_find_the_flagged_invoices_with_the_admins_needs_review_filter(
+    api_client, stripe_payment, owner_client, package, checkout
+):
+    deliver(api_client, checkout_session_event(stripe_payment))
+    deliver(api_client, charge_refunded_event(stripe_payment, event_id="evt_forged", payment_intent="pi_x"))
+    owner_client.post(
+        f"/api/v1/billing/credit-packages/{package.pk}/purchase/", {"payment_method": "stripe"}, format="json"
+    )
+    unflagged = Invoice.objects.exclude(pk=stripe_payment.invoice_id).get()
+    staff = get_user_model().objects.create_superuser("staff@creditdesk.test", "staff-password-123")
+    admin = Client()
+    admin.force_login(staff)
+
+    page = admin.get("/admin/billing/invoice/?needs_review__exact=1").content.decode()
+
+    assert stripe_payment.invoice.invoice_number in page and "payment intent pi_x" in page
+    assert unflagged.invoice_number not in page
+    payments_page = admin.get("/admin/billing/payment/?invoice__needs_review__exact=1")
+    assert payments_page.status_code == 200

@@ -1,5 +1,6 @@
 import { Suspense } from 'react';
 import { NavLink, Outlet, useNavigate } from 'react-router-dom';
+import { canManage } from '../lib/roles';
 import { useLogout, useMe } from '../services/auth.api';
 
 const NAV = [
@@ -8,6 +9,7 @@ const NAV = [
   { to: '/account/usage', label: 'Usage' },
   { to: '/account/team', label: 'Team' },
   { to: '/account/settings', label: 'Settings' },
+  { to: '/account/audit-log', label: 'Audit log', managersOnly: true },
 ];
 
 export function AppShell() {
@@ -33,7 +35,7 @@ export function AppShell() {
           </button>
         </div>
         <nav className="mainnav" aria-label="Main">
-          {NAV.map((item) => (
+          {NAV.filter((item) => !item.managersOnly || canManage(me.data?.user.role)).map((item) => (
             <NavLink key={item.to} to={item.to}>
               {item.label}
             </NavLink>

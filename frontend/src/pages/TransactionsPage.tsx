@@ -1,5 +1,6 @@
 import { Link } from 'react-router-dom';
 import type { Column } from '../components/DataTable';
+import { DownloadCsvButton } from '../components/DownloadCsvButton';
 import { FilterBar } from '../components/FilterBar';
 import { PagedTable } from '../components/PagedTable';
 import { useListFilters } from '../hooks/useListFilters';
@@ -34,6 +35,7 @@ export default function TransactionsPage() {
       <section className="card">
         <FilterBar typeLabel="Transaction type" typeOptions={TYPE_OPTIONS} filters={list.filters}
           onChange={list.setFilter} onClear={list.clear} isFiltered={list.isFiltered} />
+        <DownloadCsvButton path="billing/transactions/export/" query={list.query} what="transactions" />
         <PagedTable what="transactions" query={transactions} columns={COLUMNS} rowKey={(t) => t.id}
           page={list.page} pageSize={PAGE_SIZE} onPage={list.setPage}
           empty={<p>{list.isFiltered ? 'No transactions match these filters.' : 'No transactions yet.'}</p>} />

@@ -1,5 +1,6 @@
 import { Link } from 'react-router-dom';
 import type { Column } from '../components/DataTable';
+import { DownloadCsvButton } from '../components/DownloadCsvButton';
 import { FilterBar } from '../components/FilterBar';
 import { PagedTable } from '../components/PagedTable';
 import { useListFilters } from '../hooks/useListFilters';
@@ -39,6 +40,7 @@ export default function UsageLogsPage() {
       <section className="card">
         <FilterBar typeLabel="Operation type" typeOptions={typeOptions} filters={list.filters}
           onChange={list.setFilter} onClear={list.clear} isFiltered={list.isFiltered} />
+        <DownloadCsvButton path="billing/credits/usage/export/" query={list.query} what="usage logs" />
         <PagedTable what="usage logs" query={usage} columns={COLUMNS} rowKey={(u) => u.id}
           page={list.page} pageSize={PAGE_SIZE} onPage={list.setPage}
           empty={<p>{list.isFiltered ? 'No usage matches these filters.' : 'No usage recorded yet.'}</p>} />

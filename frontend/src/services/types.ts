@@ -98,7 +98,9 @@ export interface UsageLog {
   id: number;
   operation_type: string;
   credits_used: number;
-  cost_usd: string | null;
+  /** Always a decimal string; "0.0000" with cost_reported=false when the caller reported no cost. */
+  cost_usd: string;
+  cost_reported: boolean;
   model: string;
   tokens_input: number | null;
   tokens_output: number | null;

@@ -93,6 +93,7 @@ export const usageLog = (overrides: Partial<UsageLog> = {}): UsageLog => ({
   operation_type: 'clustering',
   credits_used: 10,
   cost_usd: '0.10',
+  cost_reported: true,
   model: 'gpt-x',
   tokens_input: 1200,
   tokens_output: 300,

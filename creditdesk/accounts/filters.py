@@ -1,0 +1,16 @@
+import django_filters
+
+from creditdesk.billing.filters import UtcDateTimeFilter
+from creditdesk.tenancy.models import AuditLog
+
+
+class AuditLogFilter(django_filters.FilterSet):
+    action = django_filters.CharFilter(
+        max_length=64, help_text="Only entries of this action, e.g. member.invited or payment.refunded."
+    )
+    created_after = UtcDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = UtcDateTimeFilter(field_name="created_at", lookup_expr="lt")
+
+    class Meta:
+        model = AuditLog
+        fields = ["action", "created_after", "created_before"]

@@ -1,0 +1,106 @@
+"""CSV downloads of an account's ledger and usage logs, streamed row by row in constant memory.
+
+The rows come from one query read in chunks (`QuerySet.iterator(chunk_size=...)`: a server-side cursor on
+PostgreSQL), and each row leaves as soon as it is written, so a million rows cost what a thousand do.
+"""
+
+import csv
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import StreamingHttpResponse
+from django.utils import timezone
+
+EXPORT_CHUNK_SIZE = 2000
+
+TRANSACTION_COLUMNS = [
+    "id",
+    "created_at",
+    "transaction_type",
+    "amount",
+    "balance_after",
+    "description",
+    "reference",
+]
+USAGE_COLUMNS = [
+    "id",
+    "created_at",
+    "operation_type",
+    "units",
+    "credits_used",
+    "cost_usd",
+    "cost_reported",
+    "model",
+    "tokens_input",
+    "tokens_output",
+    "reference_id",
+]
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_COST_PLACES = Decimal("0.0001")
+
+
+class _Echo:
+    """csv.writer writes into this and gets the line back, so nothing accumulates."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        # Text a caller chose (descriptions, references, model names) must not run as a spreadsheet
+        # formula; numbers are never strings here, so a negative amount keeps its sign.
+        return "'" + value
+    return value
+
+
+def _usage_row(row: tuple) -> tuple:
+    (pk, created_at, operation_type, units, credits_used, cost, model, tokens_in, tokens_out, ref) = row
+    reported = cost is not None
+    cost_text = str((cost or Decimal("0")).quantize(_COST_PLACES))
+    return (
+        pk,
+        created_at,
+        operation_type,
+        units,
+        credits_used,
+        cost_text,
+        reported,
+        model,
+        tokens_in,
+        tokens_out,
+        ref,
+    )
+
+
+def _lines(header: list[str], rows: Iterable[tuple]) -> Iterator[str]:
+    writer = csv.writer(_Echo())
+    yield writer.writerow(header)
+    for row in rows:
+        yield writer.writerow([_cell(value) for value in row])
+
+
+def _attachment(lines: Iterator[str], name: str) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+    stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
+    response["Content-Disposition"] = f'attachment; filename="{name}-{stamp}.csv"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def transactions_csv(queryset: QuerySet) -> StreamingHttpResponse:
+    rows = queryset.values_list(*TRANSACTION_COLUMNS).iterator(chunk_size=EXPORT_CHUNK_SIZE)
+    return _attachment(_lines(TRANSACTION_COLUMNS, rows), "transactions")
+
+
+def usage_logs_csv(queryset: QuerySet) -> StreamingHttpResponse:
+    fields = [column for column in USAGE_COLUMNS if column != "cost_reported"]
+    rows = queryset.values_list(*fields).iterator(chunk_size=EXPORT_CHUNK_SIZE)
+    return _attachment(_lines(USAGE_COLUMNS, (_usage_row(row) for row in rows)), "usage-logs")

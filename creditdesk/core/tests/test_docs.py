@@ -1,0 +1,29 @@
+"""/api/docs/ is Swagger UI served from our own origin: no CDN, no third-party script on our pages."""
+
+import re
+
+import pytest
+from django.contrib.staticfiles import finders
+from rest_framework.test import APIClient
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_docs_page_references_no_external_host(api_client: APIClient) -> None:
+    response = api_client.get("/api/docs/")
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert re.findall(r"(?:https?:)?//[A-Za-z0-9.-]+", html) == []
+    assets = re.findall(r'(?:src|href)="([^"#]+)"', html)
+    assert any(asset.endswith("swagger-ui-bundle.js") for asset in assets)
+    assert all(asset.startswith("/static/") for asset in assets)
+
+
+def test_every_asset_the_docs_page_loads_is_one_of_our_static_files(api_client: APIClient) -> None:
+    html = api_client.get("/api/docs/").content.decode()
+    assets = re.findall(r'(?:src|href)="/static/([^"#?]+)"', html)
+
+    assert len(assets) >= 3
+    missing = [asset for asset in assets if finders.find(asset) is None]
+    assert missing == []
