@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("billing", "0004_balances_become_grants"),
+        ("billing", "0005_notification_settings"),
     ]
 
     operations = [
