@@ -347,8 +347,9 @@ def remove_member(*, account: Account, actor: User, member_id: Any, ip: str | No
         member = _lock_member(account, member_id)
         if member.pk == actor.pk:
             raise ValidationFailed("You cannot remove yourself from the account.")
-        if member.role == Role.OWNER and actor.role != Role.OWNER:
-            raise PermissionDenied("An admin cannot remove an owner.")
+        if member.role in MANAGERS and actor.role != Role.OWNER:
+            # the demotion rule: only an owner changes (or ends) another manager's membership
+            raise PermissionDenied("Only an owner may remove an owner or admin.")
         _ensure_another_owner_remains(account, member)
         member.account, member.is_active, member.role = None, False, Role.MEMBER
         member.save(update_fields=["account", "is_active", "role"])

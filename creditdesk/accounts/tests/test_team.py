@@ -221,3 +221,15 @@ def test_an_operators_email_cannot_be_invited_and_the_operator_is_untouched(owne
     assert response.json()["errors"] == {"email": ["This email cannot be invited."]}
     operator.refresh_from_db()
     assert operator.is_active and operator.account is None and operator.check_password("ops-password-123")
+
+
+def test_an_admin_cannot_remove_a_co_admin_just_as_they_cannot_demote_one(
+    owner_client: APIClient, account: Account, make_member: Callable
+) -> None:
+    admin = make_member(account, Role.ADMIN, email="admin@acme.test")
+    co_admin = make_member(account, Role.ADMIN, email="co-admin@acme.test")
+    response = bearer_client(admin).delete(f"{TEAM}{co_admin.id}/")
+    assert response.status_code == 403
+    co_admin.refresh_from_db()
+    assert co_admin.is_active and co_admin.account == account and co_admin.role == Role.ADMIN
+    assert owner_client.delete(f"{TEAM}{co_admin.id}/").status_code == 200
