@@ -3,6 +3,7 @@ from rest_framework import serializers
 
 from creditdesk.accounts.models import Account, User
 from creditdesk.accounts.services import EDITABLE_SETTINGS
+from creditdesk.accounts.text import PlainTextField, refuse_control_characters
 from creditdesk.billing.models import Plan
 from creditdesk.core.serializers import StrictInputSerializer, StrictModelSerializer
 from creditdesk.tenancy.models import AuditLog
@@ -32,6 +33,7 @@ class AccountSettingsUpdateSerializer(StrictModelSerializer):
     class Meta:
         model = Account
         fields = list(EDITABLE_SETTINGS)
+        extra_kwargs = {field: {"validators": [refuse_control_characters]} for field in EDITABLE_SETTINGS}
 
     def validate_name(self, value: str) -> str:
         if not value.strip():
@@ -65,9 +67,9 @@ class UserSerializer(serializers.ModelSerializer):
 class RegisterSerializer(StrictInputSerializer):
     email = serializers.CharField(max_length=254)
     password = serializers.CharField(write_only=True, max_length=128, trim_whitespace=False)
-    account_name = serializers.CharField(max_length=120)
-    first_name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
-    last_name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
+    account_name = PlainTextField(max_length=120)
+    first_name = PlainTextField(max_length=150, required=False, allow_blank=True, default="")
+    last_name = PlainTextField(max_length=150, required=False, allow_blank=True, default="")
 
 
 class LoginSerializer(StrictInputSerializer):
@@ -97,14 +99,14 @@ class MeSerializer(serializers.Serializer):
 class AcceptInvitationSerializer(StrictInputSerializer):
     token = serializers.CharField()
     password = serializers.CharField(write_only=True, max_length=128, trim_whitespace=False)
-    first_name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
-    last_name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
+    first_name = PlainTextField(max_length=150, required=False, allow_blank=True, default="")
+    last_name = PlainTextField(max_length=150, required=False, allow_blank=True, default="")
 
 
 class InviteSerializer(StrictInputSerializer):
     email = serializers.CharField(max_length=254)
-    first_name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
-    last_name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
+    first_name = PlainTextField(max_length=150, required=False, allow_blank=True, default="")
+    last_name = PlainTextField(max_length=150, required=False, allow_blank=True, default="")
     role = serializers.ChoiceField(choices=Role.choices, required=False, default=Role.MEMBER)
 
 

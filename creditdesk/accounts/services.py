@@ -19,6 +19,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from creditdesk.accounts.models import Account, Invitation, User
+from creditdesk.accounts.text import has_control_characters, one_line
 from creditdesk.billing.models import Plan
 from creditdesk.billing.services.grants import grant_signup_credits
 from creditdesk.core.errors import ApplicationError, NotFound, PermissionDenied, ValidationFailed
@@ -109,6 +110,8 @@ def register_account(
     account_name = (account_name or "").strip()
     if not account_name:
         raise ValidationFailed.on_field("account_name", "This field may not be blank.")
+    if has_control_characters(account_name + first_name + last_name):
+        raise ValidationFailed("Control characters such as line breaks are not allowed in names.")
     if User.objects.filter(email__iexact=email).exists():
         raise ValidationFailed.on_field("email", "A user with this email already exists.")
     _check_password(password, user=User(email=email, first_name=first_name, last_name=last_name))
@@ -266,9 +269,9 @@ def invite_member(
 def _send_invitation(*, member: User, account: Account, inviter: User, token: str) -> None:
     link = f"{settings.SITE_URL}/accept-invitation?token={token}"
     send_mail(
-        subject=f"You are invited to {account.name} on creditdesk",
+        subject=f"You are invited to {one_line(account.name)} on creditdesk",
         message=(
-            f"{inviter.email} invited you to join {account.name} on creditdesk.\n\n"
+            f"{inviter.email} invited you to join {one_line(account.name)} on creditdesk.\n\n"
             f"Accept the invitation and choose your password here (valid for {settings.INVITATION_TTL_DAYS} days):\n"
             f"{link}\n"
         ),
