@@ -250,6 +250,9 @@ IDEMPOTENCY_KEY_TTL_HOURS = int(os.environ.get("IDEMPOTENCY_KEY_TTL_HOURS", "48"
 # How long a repeat waits for the first request with its key to finish (non-atomic actions: purchases).
 IDEMPOTENCY_WAIT_SECONDS = float(os.environ.get("IDEMPOTENCY_WAIT_SECONDS", "30"))
 INVITATION_TTL_DAYS = 7
+# Invitations (and resends) per account, and per recipient address across all accounts ("off" disables).
+INVITATION_ACCOUNT_RATE_LIMIT = os.environ.get("INVITATION_ACCOUNT_RATE_LIMIT", "30/hour")
+INVITATION_RECIPIENT_RATE_LIMIT = os.environ.get("INVITATION_RECIPIENT_RATE_LIMIT", "3/day")
 
 # --- Background tasks (django-tasks; see README "Background work") ----------------------------------------
 # The database backend stores a task in the transaction that enqueues it; `manage.py run_worker` runs them.

@@ -1,7 +1,7 @@
 import pycountry
 from rest_framework import serializers
 
-from creditdesk.accounts.models import Account, User
+from creditdesk.accounts.models import Account, Invitation, User
 from creditdesk.accounts.services import EDITABLE_SETTINGS
 from creditdesk.accounts.text import PlainTextField, refuse_control_characters
 from creditdesk.billing.models import Plan
@@ -119,3 +119,21 @@ class AuditLogSerializer(serializers.ModelSerializer):
         model = AuditLog
         fields = ["id", "actor_email", "action", "target", "changes", "ip_address", "created_at"]
         read_only_fields = fields
+
+
+class InvitationSerializer(serializers.ModelSerializer):
+    """A pending invitation; the same shape whoever the address belongs to."""
+
+    status = serializers.SerializerMethodField()
+    invited_by_email = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Invitation
+        fields = ["id", "email", "role", "status", "invited_by_email", "created_at", "expires_at"]
+        read_only_fields = fields
+
+    def get_status(self, invitation: Invitation) -> str:
+        return "pending" if invitation.is_usable() else "expired"
+
+    def get_invited_by_email(self, invitation: Invitation) -> str:
+        return invitation.invited_by.email if invitation.invited_by else ""

@@ -2,6 +2,7 @@
 
 import hashlib
 import secrets
+import string
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,6 +19,7 @@ from django.utils.text import slugify
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from creditdesk.accounts import limits, selectors
 from creditdesk.accounts.models import Account, Invitation, User
 from creditdesk.accounts.text import has_control_characters, one_line
 from creditdesk.billing.models import Plan
@@ -81,11 +83,13 @@ def _check_password(password: str, *, user: User, field: str = "password") -> No
 
 
 def _unique_slug(name: str) -> str:
+    """A random suffix on every slug: a sign-up's slug never says that another tenant took the name."""
     base = slugify(name)[:120] or "account"
-    candidate, suffix = base, 2
-    while Account.objects.filter(slug=candidate).exists():
-        candidate, suffix = f"{base}-{suffix}", suffix + 1
-    return candidate
+    alphabet = string.ascii_lowercase + string.digits
+    while True:
+        candidate = f"{base}-{''.join(secrets.choice(alphabet) for _ in range(6))}"
+        if not Account.objects.filter(slug=candidate).exists():
+            return candidate
 
 
 def default_plan() -> Plan:
@@ -112,8 +116,7 @@ def register_account(
         raise ValidationFailed.on_field("account_name", "This field may not be blank.")
     if has_control_characters(account_name + first_name + last_name):
         raise ValidationFailed("Control characters such as line breaks are not allowed in names.")
-    if User.objects.filter(email__iexact=email).exists():
-        raise ValidationFailed.on_field("email", "A user with this email already exists.")
+    _ensure_claimable(email)
     _check_password(password, user=User(email=email, first_name=first_name, last_name=last_name))
     plan = default_plan()
     for _attempt in range(5):
@@ -122,11 +125,10 @@ def register_account(
                 account = Account.objects.create(
                     name=account_name, slug=_unique_slug(account_name), plan=plan
                 )
-                user = User.objects.create_user(
-                    email,
-                    password,
+                user = _claim_or_create_user(
+                    email=email,
+                    password=password,
                     account=account,
-                    role=Role.OWNER,
                     first_name=first_name,
                     last_name=last_name,
                 )
@@ -139,11 +141,49 @@ def register_account(
                     ip_address=ip,
                 )
                 return user, account
-        except IntegrityError as exc:
-            if User.objects.filter(email__iexact=email).exists():
-                raise ValidationFailed.on_field("email", "A user with this email already exists.") from exc
-            # a concurrent sign-up took the slug: try the next one
+        except IntegrityError:
+            _ensure_claimable(email)  # a concurrent sign-up took the email (a 400) or the slug (try again)
     raise ApplicationError("Could not allocate a unique account slug; try another account name.")
+
+
+def _is_claimable(user: User) -> bool:
+    """A row nobody can sign in to: no usable password, no active membership, not an operator.
+
+    Invited-then-removed addresses and pending invitees are such rows; registration claims them, so no
+    tenant can block an address from the product by inviting it.
+    """
+    return (
+        not user.has_usable_password()
+        and not (user.is_active and user.account_id is not None)
+        and not (user.is_staff or user.is_superuser)
+    )
+
+
+def _ensure_claimable(email: str) -> None:
+    existing = User.objects.filter(email__iexact=email).first()
+    if existing is not None and not _is_claimable(existing):
+        raise ValidationFailed.on_field("email", "A user with this email already exists.")
+
+
+def _claim_or_create_user(
+    *, email: str, password: str, account: Account, first_name: str, last_name: str
+) -> User:
+    existing = User.objects.select_for_update().filter(email__iexact=email).first()
+    if existing is None:
+        return User.objects.create_user(
+            email, password, account=account, role=Role.OWNER, first_name=first_name, last_name=last_name
+        )
+    if not _is_claimable(existing):
+        raise IntegrityError("the address was taken meanwhile")
+    Invitation.objects.filter(user=existing, accepted_at__isnull=True, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+    existing.account, existing.role, existing.is_active = account, Role.OWNER, True
+    existing.first_name, existing.last_name = first_name, last_name
+    existing.date_joined = timezone.now()
+    existing.set_password(password)
+    existing.save()
+    return existing
 
 
 def login(*, email: str, password: str, ip: str | None = None) -> User:
@@ -207,6 +247,51 @@ def _lock_member(account: Account, member_id: Any) -> User:
         raise NotFound("No such team member.") from exc
 
 
+def _is_invitee(user: User) -> bool:
+    """Invited to an account and not joined yet."""
+    return not user.is_active and not user.has_usable_password()
+
+
+def _seats_taken(account: Account) -> int:
+    """Members who joined, plus unexpired pending invitations (neutral ones too: they look the same)."""
+    return (
+        selectors.team_member_list(account=account).count()
+        + selectors.pending_invitation_list(account=account).filter(expires_at__gt=timezone.now()).count()
+    )
+
+
+def _ensure_a_seat_is_free(account: Account) -> None:
+    if _seats_taken(account) >= account.plan.max_users:
+        raise ValidationFailed.on_field(
+            "email",
+            f"The {account.plan.name} plan allows {account.plan.max_users} members; all seats are taken.",
+        )
+
+
+def _may_take_over_for_invitation(user: User, account: Account) -> bool:
+    """This account's own invitee, or a removed member; never another account's user or an operator."""
+    if user.is_staff or user.is_superuser:
+        return False
+    return user.account_id is None or (user.account_id == account.pk and _is_invitee(user))
+
+
+def _count_invitation(account: Account, email: str) -> None:
+    """Ten invite/remove rounds must not mail one address ten times (with a name the inviter chose)."""
+    limits.count(scope="invite_account", ident=str(account.pk), rate=settings.INVITATION_ACCOUNT_RATE_LIMIT)
+    limits.count(
+        scope="invite_recipient",
+        ident=_hash_token(email),
+        rate=settings.INVITATION_RECIPIENT_RATE_LIMIT,
+    )
+
+
+def _new_invitation_token(invitation: Invitation) -> str:
+    token = secrets.token_urlsafe(32)
+    invitation.token_hash = _hash_token(token)
+    invitation.expires_at = timezone.now() + timedelta(days=settings.INVITATION_TTL_DAYS)
+    return token
+
+
 def invite_member(
     *,
     account: Account,
@@ -216,8 +301,13 @@ def invite_member(
     last_name: str = "",
     role: str = Role.MEMBER,
     ip: str | None = None,
-) -> tuple[User, str]:
-    """Creates an invited (inactive) member and mails a single-use token; returns the member and token."""
+) -> tuple[Invitation, str]:
+    """Invites an address and mails it a single-use link; returns the pending invitation and the token.
+
+    An address that belongs to another account's member or to staff gets the same answer, and the same
+    seat, as a fresh one, but no user row is touched and nothing is mailed: whether an address is a
+    customer or an operator never leaks to a tenant.
+    """
     email = normalize_email(email)
     if role not in Role.values:
         raise ValidationFailed.on_field("role", f"Role must be one of {', '.join(Role.values)}.")
@@ -225,33 +315,29 @@ def invite_member(
     with transaction.atomic():
         account = _lock_account(account)  # serializes invitations: the seat count cannot be overrun
         existing = User.objects.select_for_update().filter(email__iexact=email).first()
-        if existing is not None and existing.account_id is not None:
-            where = "this" if existing.account_id == account.pk else "another"
+        if existing is not None and existing.account_id == account.pk and not _is_invitee(existing):
             raise ValidationFailed.on_field(
-                "email", f"This email already belongs to a member of {where} account."
+                "email", "This email already belongs to a member of this account."
             )
-        if existing is not None and (existing.is_staff or existing.is_superuser):
-            # Only a removed member's row is reused; an operator's must never be detached or locked out.
-            raise ValidationFailed.on_field("email", "This email cannot be invited.")
-        seats = User.objects.filter(account=account).count()
-        if seats >= account.plan.max_users:
+        pending = selectors.pending_invitation_list(account=account).filter(email=email)
+        if pending.filter(expires_at__gt=timezone.now()).exists():
             raise ValidationFailed.on_field(
-                "email",
-                f"The {account.plan.name} plan allows {account.plan.max_users} members; all seats are taken.",
+                "email", "This email already has a pending invitation: resend or revoke it."
             )
-        member = existing or User(email=email)
-        member.account, member.role, member.is_active = account, role, False
-        member.first_name, member.last_name = first_name or member.first_name, last_name or member.last_name
-        member.set_unusable_password()
-        member.save()
-        token = secrets.token_urlsafe(32)
-        Invitation.objects.create(
-            account=account,
-            user=member,
-            invited_by=inviter,
-            token_hash=_hash_token(token),
-            expires_at=timezone.now() + timedelta(days=settings.INVITATION_TTL_DAYS),
-        )
+        _ensure_a_seat_is_free(account)
+        _count_invitation(account, email)
+        pending.update(revoked_at=timezone.now())  # an expired one is replaced, not left beside
+        member = None
+        if existing is None or _may_take_over_for_invitation(existing, account):
+            member = existing or User(email=email)
+            member.account, member.role, member.is_active = account, role, False
+            member.first_name = first_name or member.first_name
+            member.last_name = last_name or member.last_name
+            member.set_unusable_password()
+            member.save()
+        invitation = Invitation(account=account, user=member, email=email, role=role, invited_by=inviter)
+        token = _new_invitation_token(invitation)
+        invitation.save()
         record_audit(
             account=account,
             actor=inviter,
@@ -260,10 +346,72 @@ def invite_member(
             changes={"role": role},
             ip_address=ip,
         )
-        transaction.on_commit(
-            lambda: _send_invitation(member=member, account=account, inviter=inviter, token=token)
+        if member is not None:
+            invited = member
+            transaction.on_commit(
+                lambda: _send_invitation(member=invited, account=account, inviter=inviter, token=token)
+            )
+    return invitation, token
+
+
+def _lock_pending_invitation(account: Account, invitation_id: Any) -> Invitation:
+    try:
+        return (
+            selectors.pending_invitation_list(account=account)
+            .select_for_update(of=("self",))
+            .get(pk=int(invitation_id))
         )
-    return member, token
+    except (Invitation.DoesNotExist, TypeError, ValueError) as exc:
+        raise NotFound("No such pending invitation.") from exc
+
+
+def resend_invitation(
+    *, account: Account, actor: User, invitation_id: Any, ip: str | None = None
+) -> Invitation:
+    """Mails a new link (the old one dies) valid for INVITATION_TTL_DAYS from now."""
+    with transaction.atomic():
+        account = _lock_account(account)
+        invitation = _lock_pending_invitation(account, invitation_id)
+        _ensure_may_grant(actor, invitation.role)
+        if not invitation.is_usable():
+            _ensure_a_seat_is_free(account)  # an expired invitation held no seat
+        _count_invitation(account, invitation.email)
+        token = _new_invitation_token(invitation)
+        invitation.save(update_fields=["token_hash", "expires_at", "updated_at"])
+        record_audit(
+            account=account,
+            actor=actor,
+            action="team.invitation_resent",
+            target=invitation.email,
+            ip_address=ip,
+        )
+        member = invitation.user
+        if member is not None and member.account_id == account.pk:
+            transaction.on_commit(
+                lambda: _send_invitation(member=member, account=account, inviter=actor, token=token)
+            )
+    return invitation
+
+
+def revoke_invitation(*, account: Account, actor: User, invitation_id: Any, ip: str | None = None) -> None:
+    """Kills the link and frees the seat; an invitee who never joined is detached from the account."""
+    with transaction.atomic():
+        account = _lock_account(account)
+        invitation = _lock_pending_invitation(account, invitation_id)
+        _ensure_may_grant(actor, invitation.role)
+        invitation.revoked_at = timezone.now()
+        invitation.save(update_fields=["revoked_at", "updated_at"])
+        member = invitation.user
+        if member is not None and member.account_id == account.pk and _is_invitee(member):
+            member.account, member.role = None, Role.MEMBER
+            member.save(update_fields=["account", "role"])
+        record_audit(
+            account=account,
+            actor=actor,
+            action="team.invitation_revoked",
+            target=invitation.email,
+            ip_address=ip,
+        )
 
 
 def _send_invitation(*, member: User, account: Account, inviter: User, token: str) -> None:
@@ -280,16 +428,19 @@ def _send_invitation(*, member: User, account: Account, inviter: User, token: st
     )
 
 
-def accept_invitation(*, token: str, password: str, first_name: str = "", last_name: str = "") -> User:
+def accept_invitation(
+    *, token: str, password: str, first_name: str = "", last_name: str = "", ip: str | None = None
+) -> User:
     with transaction.atomic():
         invitation = (
-            Invitation.objects.select_for_update()
+            Invitation.objects.select_for_update(of=("self",))
             .select_related("user", "account")
             .filter(token_hash=_hash_token(token or ""))
             .first()
         )
         if (
             invitation is None
+            or invitation.user is None
             or not invitation.is_usable()
             or invitation.user.account_id != invitation.account_id
         ):
@@ -306,7 +457,11 @@ def accept_invitation(*, token: str, password: str, first_name: str = "", last_n
         invitation.accepted_at = timezone.now()
         invitation.save(update_fields=["accepted_at", "updated_at"])
         record_audit(
-            account=invitation.account, actor=member, action="team.invitation_accepted", target=member.email
+            account=invitation.account,
+            actor=member,
+            action="team.invitation_accepted",
+            target=member.email,
+            ip_address=ip,
         )
     return member
 

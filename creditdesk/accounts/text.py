@@ -13,10 +13,9 @@ def has_control_characters(value: str) -> bool:
     return any(unicodedata.category(char) in _REFUSED_CATEGORIES for char in value)
 
 
-def refuse_control_characters(value: str) -> str:
+def refuse_control_characters(value: str) -> None:
     if isinstance(value, str) and has_control_characters(value):
         raise serializers.ValidationError("Control characters such as line breaks are not allowed.")
-    return value
 
 
 def one_line(value: str) -> str:

@@ -15,5 +15,12 @@ account_urlpatterns = [
     path("settings/", views.AccountSettingsView.as_view(), name="account-settings"),
     path("team/", views.TeamListView.as_view(), name="account-team"),
     path("team/<int:member_id>/", views.TeamMemberView.as_view(), name="account-team-member"),
+    path("invitations/", views.InvitationListView.as_view(), name="account-invitations"),
+    path(
+        "invitations/<int:invitation_id>/resend/",
+        views.InvitationResendView.as_view(),
+        name="account-invitation-resend",
+    ),
+    path("invitations/<int:invitation_id>/", views.InvitationView.as_view(), name="account-invitation"),
     path("audit-log/", views.AuditLogListView.as_view(), name="account-audit-log"),
 ]

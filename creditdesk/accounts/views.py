@@ -1,4 +1,4 @@
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.generics import ListAPIView
 from rest_framework.permissions import AllowAny
@@ -17,6 +17,7 @@ from creditdesk.accounts.serializers import (
     AccountSerializer,
     AccountSettingsUpdateSerializer,
     AuditLogSerializer,
+    InvitationSerializer,
     InviteSerializer,
     LoginSerializer,
     MeSerializer,
@@ -124,7 +125,7 @@ class AcceptInvitationView(APIView):
     @extend_schema(request=AcceptInvitationSerializer, responses=SessionSerializer)
     def post(self, request: Request) -> Response:
         data = validated(AcceptInvitationSerializer, request.data)
-        user = services.accept_invitation(**data)
+        user = services.accept_invitation(**data, ip=client_ip(request))
         return Response(session_payload(user))
 
 
@@ -147,18 +148,77 @@ class AccountSettingsView(APIView):
         return Response(AccountSerializer(account).data)
 
 
+@extend_schema_view(
+    get=extend_schema(
+        summary="List the members who joined",
+        description="Pending invitees are listed by `GET account/invitations/`.",
+    )
+)
 class TeamListView(AccountScopedMixin, ListAPIView):
     permission_classes = [ManagersWriteMembersRead]
     serializer_class = UserSerializer
     selector = selectors.team_member_list
 
-    @extend_schema(request=InviteSerializer, responses={201: UserSerializer})
+    @extend_schema(
+        summary="Invite a member",
+        description=(
+            "Mails a single-use link valid for INVITATION_TTL_DAYS and answers the pending invitation. "
+            "An address that belongs to another account or to staff gets the same answer (nothing is "
+            "mailed to it and it can never be accepted). 429 past INVITATION_ACCOUNT_RATE_LIMIT or "
+            "INVITATION_RECIPIENT_RATE_LIMIT."
+        ),
+        request=InviteSerializer,
+        responses={201: InvitationSerializer},
+    )
     def post(self, request: TenantRequest) -> Response:
         data = validated(InviteSerializer, request.data)
-        member, _token = services.invite_member(
+        invitation, _token = services.invite_member(
             account=request.account, inviter=request.user, ip=client_ip(request), **data
         )
-        return Response(UserSerializer(member).data, status=status.HTTP_201_CREATED)
+        return Response(InvitationSerializer(invitation).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema_view(
+    get=extend_schema(
+        summary="List pending invitations",
+        description="Invitations neither accepted nor revoked, newest first; `status` is pending or expired.",
+    )
+)
+class InvitationListView(AccountScopedMixin, ListAPIView):
+    permission_classes = [IsAccountManager]
+    serializer_class = InvitationSerializer
+    selector = selectors.pending_invitation_list
+
+
+class InvitationResendView(APIView):
+    permission_classes = [IsAccountManager]
+
+    @extend_schema(
+        summary="Resend a pending invitation",
+        description="Mails a new link (the old one stops working) valid for INVITATION_TTL_DAYS from now.",
+        request=None,
+        responses=InvitationSerializer,
+    )
+    def post(self, request: TenantRequest, invitation_id: int) -> Response:
+        invitation = services.resend_invitation(
+            account=request.account, actor=request.user, invitation_id=invitation_id, ip=client_ip(request)
+        )
+        return Response(InvitationSerializer(invitation).data)
+
+
+class InvitationView(APIView):
+    permission_classes = [IsAccountManager]
+
+    @extend_schema(
+        summary="Revoke a pending invitation",
+        description="The link stops working and the seat is freed; an invitee who never joined is detached.",
+        responses={200: None},
+    )
+    def delete(self, request: TenantRequest, invitation_id: int) -> Response:
+        services.revoke_invitation(
+            account=request.account, actor=request.user, invitation_id=invitation_id, ip=client_ip(request)
+        )
+        return Response(None)
 
 
 class TeamMemberView(APIView):
