@@ -202,6 +202,12 @@ SIMPLE_JWT = {
     "AUTH_HEADER_TYPES": ("Bearer",),
 }
 
+# No refresh chain outlives this many days from its sign-in, however often it rotates.
+SESSION_MAX_AGE_DAYS = int(os.environ.get("SESSION_MAX_AGE_DAYS", "30"))
+# A password-reset link works once, for this long (Django's setting, in seconds).
+PASSWORD_RESET_TIMEOUT = int(os.environ.get("PASSWORD_RESET_TIMEOUT_MINUTES", "60")) * 60
+PASSWORD_RESET_RATE_LIMIT = os.environ.get("PASSWORD_RESET_RATE_LIMIT", "3/hour")  # mails per address
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "creditdesk API",
     "DESCRIPTION": "Accounts, credits ledger, purchases, invoices and usage analytics. "

@@ -137,3 +137,33 @@ class InvitationSerializer(serializers.ModelSerializer):
 
     def get_invited_by_email(self, invitation: Invitation) -> str:
         return invitation.invited_by.email if invitation.invited_by else ""
+
+
+class ProfileUpdateSerializer(StrictModelSerializer):
+    """The signed-in user's own name; email, role and staff flags are not theirs to set."""
+
+    first_name = PlainTextField(max_length=150, required=False, allow_blank=True)
+    last_name = PlainTextField(max_length=150, required=False, allow_blank=True)
+
+    class Meta:
+        model = User
+        fields = ["first_name", "last_name"]
+
+
+class PasswordChangeSerializer(StrictInputSerializer):
+    current_password = serializers.CharField(write_only=True, max_length=128, trim_whitespace=False)
+    new_password = serializers.CharField(write_only=True, max_length=128, trim_whitespace=False)
+
+
+class PasswordResetRequestSerializer(StrictInputSerializer):
+    email = serializers.CharField(max_length=254)
+
+
+class PasswordResetConfirmSerializer(StrictInputSerializer):
+    uid = serializers.CharField(max_length=64)
+    token = serializers.CharField(max_length=128)
+    password = serializers.CharField(write_only=True, max_length=128, trim_whitespace=False)
+
+
+class DetailSerializer(serializers.Serializer):
+    detail = serializers.CharField()

@@ -3,25 +3,27 @@
 import hashlib
 import secrets
 import string
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
+from django.contrib.auth.tokens import PasswordResetTokenGenerator
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from django.utils.text import slugify
-from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
-from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework.exceptions import Throttled
 
 from creditdesk.accounts import limits, selectors
 from creditdesk.accounts.models import Account, Invitation, User
 from creditdesk.accounts.text import has_control_characters, one_line
+from creditdesk.accounts.tokens import revoke_refresh_tokens
 from creditdesk.billing.models import Plan
 from creditdesk.billing.services.grants import grant_signup_credits
 from creditdesk.core.errors import ApplicationError, NotFound, PermissionDenied, ValidationFailed
@@ -45,25 +47,6 @@ EDITABLE_SETTINGS = (
 
 class InvalidCredentials(ApplicationError):
     status_code = 401
-
-
-@dataclass(frozen=True)
-class TokenPair:
-    access: str
-    refresh: str
-
-
-def issue_tokens(user: User) -> TokenPair:
-    refresh = RefreshToken.for_user(user)
-    return TokenPair(access=str(refresh.access_token), refresh=str(refresh))
-
-
-def revoke_refresh_tokens(user: User) -> None:
-    """Blacklists every outstanding refresh token of the user (removal, deactivation)."""
-    outstanding = OutstandingToken.objects.filter(user=user).exclude(blacklistedtoken__isnull=False)
-    BlacklistedToken.objects.bulk_create(
-        [BlacklistedToken(token=token) for token in outstanding], ignore_conflicts=True
-    )
 
 
 def normalize_email(email: str) -> str:
@@ -193,6 +176,98 @@ def login(*, email: str, password: str, ip: str | None = None) -> User:
     user.last_login = timezone.now()
     user.save(update_fields=["last_login"])
     record_audit(account=user.account, actor=user, action="auth.login", target=user.email, ip_address=ip)
+    return user
+
+
+def update_profile(*, user: User, data: dict[str, Any], ip: str | None = None) -> User:
+    """The user's own first and last name (validated by ProfileUpdateSerializer)."""
+    if not set(data) <= {"first_name", "last_name"}:
+        raise ValueError(f"Not profile fields: {sorted(set(data) - {'first_name', 'last_name'})}")
+    changes = {f: {"from": getattr(user, f), "to": v} for f, v in data.items() if getattr(user, f) != v}
+    if changes:
+        with transaction.atomic():
+            for field, value in data.items():
+                setattr(user, field, value.strip())
+            user.save(update_fields=list(data))
+            record_audit(
+                account=user.account, actor=user, action="profile.updated", changes=changes, ip_address=ip
+            )
+    return user
+
+
+# --- Passwords --------------------------------------------------------------------------------------------
+# Every path sets the password through User.set_password, which bumps token_version: each token issued
+# before (every session, this one included) is refused on its next request.
+
+_reset_tokens = PasswordResetTokenGenerator()
+
+
+def change_password(*, user: User, current_password: str, new_password: str, ip: str | None = None) -> User:
+    if not user.check_password(current_password or ""):
+        raise ValidationFailed.on_field("current_password", "The current password is not correct.")
+    _check_password(new_password, user=user, field="new_password")
+    with transaction.atomic():
+        user.set_password(new_password)
+        user.save(update_fields=["password", "token_version"])
+        record_audit(account=user.account, actor=user, action="auth.password_changed", ip_address=ip)
+    return user
+
+
+def _resettable_user(email: str) -> User | None:
+    user = User.objects.select_related("account").filter(email__iexact=email).first()
+    if user is None or not user.has_usable_password() or not is_active_member(user):
+        return None
+    return user
+
+
+def request_password_reset(*, email: str, ip: str | None = None) -> None:
+    """Mails a single-use link valid for PASSWORD_RESET_TIMEOUT seconds; the same answer for any address."""
+    try:
+        email = normalize_email(email)
+    except ValidationFailed:
+        return
+    try:  # bounds the mail one address receives; the answer stays the same
+        limits.count(
+            scope="reset_recipient", ident=_hash_token(email), rate=settings.PASSWORD_RESET_RATE_LIMIT
+        )
+    except Throttled:
+        return
+    user = _resettable_user(email)
+    if user is None:
+        return
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    token = _reset_tokens.make_token(user)
+    record_audit(account=user.account, actor=user, action="auth.password_reset_requested", ip_address=ip)
+    minutes = settings.PASSWORD_RESET_TIMEOUT // 60
+    send_mail(
+        subject="Reset your creditdesk password",
+        message=(
+            "Someone (hopefully you) asked to reset the password of this address on creditdesk.\n\n"
+            f"Choose a new password here (the link works once, for {minutes} minutes):\n"
+            f"{settings.SITE_URL}/reset-password?uid={uid}&token={token}\n\n"
+            "If it was not you, ignore this mail: nothing changes.\n"
+        ),
+        from_email=None,
+        recipient_list=[user.email],
+    )
+
+
+def confirm_password_reset(*, uid: str, token: str, password: str, ip: str | None = None) -> User:
+    refused = ValidationFailed.on_field("token", "This reset link is invalid, used or expired.")
+    try:
+        user_id = int(urlsafe_base64_decode(uid or "").decode())
+    except (TypeError, ValueError, UnicodeDecodeError) as exc:
+        raise refused from exc
+    with transaction.atomic():
+        user = (
+            User.objects.select_for_update(of=("self",)).select_related("account").filter(pk=user_id).first()
+        )
+        if user is None or not is_active_member(user) or not _reset_tokens.check_token(user, token or ""):
+            raise refused
+        _check_password(password, user=user)
+        user.set_password(password)  # changes the hash the reset token was made from: the link dies
+        user.save(update_fields=["password", "token_version"])
+        record_audit(account=user.account, actor=user, action="auth.password_reset", ip_address=ip)
     return user
 
 

@@ -8,6 +8,13 @@ auth_urlpatterns = [
     path("refresh/", views.RefreshView.as_view(), name="auth-refresh"),
     path("logout/", views.LogoutView.as_view(), name="auth-logout"),
     path("me/", views.MeView.as_view(), name="auth-me"),
+    path("password/change/", views.PasswordChangeView.as_view(), name="auth-password-change"),
+    path("password/reset/", views.PasswordResetRequestView.as_view(), name="auth-password-reset"),
+    path(
+        "password/reset/confirm/",
+        views.PasswordResetConfirmView.as_view(),
+        name="auth-password-reset-confirm",
+    ),
     path("invitations/accept/", views.AcceptInvitationView.as_view(), name="auth-accept-invitation"),
 ]
 

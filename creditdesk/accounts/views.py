@@ -5,11 +5,8 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from rest_framework_simplejwt.exceptions import TokenError
-from rest_framework_simplejwt.serializers import TokenRefreshSerializer
-from rest_framework_simplejwt.tokens import RefreshToken
 
-from creditdesk.accounts import selectors, services
+from creditdesk.accounts import selectors, services, tokens
 from creditdesk.accounts.filters import AuditLogFilter
 from creditdesk.accounts.models import User
 from creditdesk.accounts.serializers import (
@@ -17,10 +14,15 @@ from creditdesk.accounts.serializers import (
     AccountSerializer,
     AccountSettingsUpdateSerializer,
     AuditLogSerializer,
+    DetailSerializer,
     InvitationSerializer,
     InviteSerializer,
     LoginSerializer,
     MeSerializer,
+    PasswordChangeSerializer,
+    PasswordResetConfirmSerializer,
+    PasswordResetRequestSerializer,
+    ProfileUpdateSerializer,
     RefreshSerializer,
     RegisterSerializer,
     RoleSerializer,
@@ -28,25 +30,21 @@ from creditdesk.accounts.serializers import (
     TokenPairSerializer,
     UserSerializer,
 )
-from creditdesk.core.errors import ApplicationError
 from creditdesk.core.serializers import validated
 from creditdesk.core.throttling import LoginEmailThrottle, LoginIPThrottle
 from creditdesk.tenancy.audit import client_ip
-from creditdesk.tenancy.authentication import is_active_member
 from creditdesk.tenancy.permissions import IsAccountManager, ManagersWriteMembersRead
 from creditdesk.tenancy.request import TenantRequest
 from creditdesk.tenancy.views import AccountScopedMixin
 
-
-class TokenRefused(ApplicationError):
-    status_code = 401
+RESET_SENT = "If the address has an account, a reset link is on its way."
 
 
 def session_payload(user: User) -> dict:
-    tokens = services.issue_tokens(user)
+    pair = tokens.issue_tokens(user)
     return {
-        "access": tokens.access,
-        "refresh": tokens.refresh,
+        "access": pair.access,
+        "refresh": pair.refresh,
         "user": UserSerializer(user).data,
         "account": AccountSerializer(user.account).data,
     }
@@ -80,19 +78,20 @@ class RefreshView(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
 
-    @extend_schema(request=RefreshSerializer, responses=TokenPairSerializer)
+    @extend_schema(
+        summary="Rotate a refresh token",
+        description=(
+            "Answers a new pair and blacklists the token sent, atomically: of parallel calls with one "
+            "token exactly one succeeds, and a rotated token is refused (401). No chain outlives "
+            "SESSION_MAX_AGE_DAYS from its sign-in; a password change refuses every earlier token."
+        ),
+        request=RefreshSerializer,
+        responses=TokenPairSerializer,
+    )
     def post(self, request: Request) -> Response:
         data = validated(RefreshSerializer, request.data)
-        try:
-            user_id = RefreshToken(data["refresh"]).payload.get("user_id")
-            user = User.objects.select_related("account").filter(pk=user_id).first() if user_id else None
-            if user is None or not is_active_member(user):
-                raise TokenError("This user no longer belongs to an active account.")
-            refreshed = TokenRefreshSerializer(data={"refresh": data["refresh"]})
-            refreshed.is_valid(raise_exception=True)
-        except TokenError as exc:
-            raise TokenRefused("The refresh token is invalid, expired or revoked.") from exc
-        return Response(refreshed.validated_data)
+        _user, pair = tokens.rotate_refresh_token(raw=data["refresh"], ip=client_ip(request))
+        return Response({"access": pair.access, "refresh": pair.refresh})
 
 
 class LogoutView(APIView):
@@ -102,10 +101,7 @@ class LogoutView(APIView):
     @extend_schema(request=RefreshSerializer, responses={200: None})
     def post(self, request: Request) -> Response:
         data = validated(RefreshSerializer, request.data)
-        try:
-            RefreshToken(data["refresh"]).blacklist()
-        except TokenError as exc:
-            raise TokenRefused("The refresh token is invalid, expired or revoked.") from exc
+        tokens.blacklist_refresh_token(raw=data["refresh"], ip=client_ip(request))
         return Response(None)
 
 
@@ -115,6 +111,74 @@ class MeView(APIView):
         return Response(
             {"user": UserSerializer(request.user).data, "account": AccountSerializer(request.account).data}
         )
+
+    @extend_schema(
+        summary="Edit your own name",
+        description="Only first_name and last_name; any other field is a 400.",
+        request=ProfileUpdateSerializer,
+        responses=MeSerializer,
+    )
+    def patch(self, request: TenantRequest) -> Response:
+        data = validated(ProfileUpdateSerializer, request.data)
+        user = services.update_profile(user=request.user, data=data, ip=client_ip(request))
+        return Response(
+            {"user": UserSerializer(user).data, "account": AccountSerializer(request.account).data}
+        )
+
+
+class PasswordChangeView(APIView):
+    throttle_classes = [LoginIPThrottle]
+
+    @extend_schema(
+        summary="Change your password",
+        description=(
+            "Needs the current password. Every other session ends at once (its access and refresh tokens "
+            "are refused); the answer carries new tokens for this one."
+        ),
+        request=PasswordChangeSerializer,
+        responses=SessionSerializer,
+    )
+    def post(self, request: TenantRequest) -> Response:
+        data = validated(PasswordChangeSerializer, request.data)
+        user = services.change_password(user=request.user, **data, ip=client_ip(request))
+        return Response(session_payload(user))
+
+
+class PasswordResetRequestView(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes = [LoginIPThrottle]
+
+    @extend_schema(
+        summary="Mail a password-reset link",
+        description=(
+            "The same answer whether or not the address has an account. An active member with a password "
+            "gets a link that works once, for PASSWORD_RESET_TIMEOUT_MINUTES."
+        ),
+        request=PasswordResetRequestSerializer,
+        responses=DetailSerializer,
+    )
+    def post(self, request: Request) -> Response:
+        data = validated(PasswordResetRequestSerializer, request.data)
+        services.request_password_reset(email=data["email"], ip=client_ip(request))
+        return Response({"detail": RESET_SENT})
+
+
+class PasswordResetConfirmView(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes = [LoginIPThrottle]
+
+    @extend_schema(
+        summary="Set a new password from a reset link",
+        description="`uid` and `token` come from the mailed link. Every session of the user ends.",
+        request=PasswordResetConfirmSerializer,
+        responses=DetailSerializer,
+    )
+    def post(self, request: Request) -> Response:
+        data = validated(PasswordResetConfirmSerializer, request.data)
+        services.confirm_password_reset(**data, ip=client_ip(request))
+        return Response({"detail": "Your password is set: sign in with it."})
 
 
 class AcceptInvitationView(APIView):

@@ -201,3 +201,21 @@ def test_behind_a_trusted_proxy_the_audit_row_records_the_forwarded_client(
         HTTP_X_FORWARDED_FOR="203.0.113.9, 198.51.100.7",
     )
     assert AuditLog.objects.get(action="auth.login").ip_address == "198.51.100.7"
+
+
+def test_a_user_edits_their_own_name_and_nothing_else(owner_client: APIClient, owner: User) -> None:
+    response = owner_client.patch(
+        "/api/v1/auth/me/", {"first_name": " Grace ", "last_name": "Hopper"}, format="json"
+    )
+    assert response.status_code == 200
+    assert response.json()["data"]["user"]["first_name"] == "Grace"
+    owner.refresh_from_db()
+    assert (owner.first_name, owner.last_name) == ("Grace", "Hopper")
+    assert AuditLog.objects.filter(action="profile.updated", actor=owner).exists()
+    for field, value in (("email", "x@evil.test"), ("role", "viewer"), ("is_staff", True)):
+        refused = owner_client.patch("/api/v1/auth/me/", {field: value}, format="json")
+        assert refused.status_code == 400 and field in refused.json()["errors"]
+    bad = owner_client.patch("/api/v1/auth/me/", {"last_name": "Hop\nper"}, format="json")
+    assert bad.status_code == 400
+    owner.refresh_from_db()
+    assert (owner.email, owner.role, owner.last_name) == ("owner@acme.test", Role.OWNER, "Hopper")
