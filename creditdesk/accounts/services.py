@@ -1,6 +1,7 @@
 """Every write of the accounts domain: sign-up, sign-in, settings and the team."""
 
 import hashlib
+import logging
 import secrets
 import string
 from datetime import datetime, timedelta
@@ -31,6 +32,8 @@ from creditdesk.events.services import emit
 from creditdesk.tenancy.audit import record_audit
 from creditdesk.tenancy.authentication import is_active_member
 from creditdesk.tenancy.roles import MANAGERS, Role
+
+logger = logging.getLogger(__name__)
 
 EDITABLE_SETTINGS = (
     "name",
@@ -169,14 +172,41 @@ def _claim_or_create_user(
     return existing
 
 
+def _login_failures_ident(ip: str | None, email: str) -> str:
+    return _hash_token(f"{ip or '-'}|{email}")
+
+
 def login(*, email: str, password: str, ip: str | None = None) -> User:
-    user = authenticate(username=(email or "").strip().lower(), password=password or "")
+    """Failures are counted per IP and email: guesses from many addresses never lock the owner out, and a
+    correct password from a new IP works unless that IP is itself throttled (LoginIPThrottle)."""
+    email = (email or "").strip().lower()
+    failures = {
+        "scope": "login_failures",
+        "ident": _login_failures_ident(ip, email),
+        "rate": settings.LOGIN_RATE_LIMIT,
+    }
+    wait = limits.is_exhausted(**failures)
+    if wait is not None:
+        raise Throttled(wait=wait)
+    user = authenticate(username=email, password=password or "")
     if user is None or not is_active_member(user):
+        limits.count_only(**failures)
+        _record_failed_login(email=email, ip=ip)
         raise InvalidCredentials("Invalid email or password.")
+    limits.reset(**failures)
     user.last_login = timezone.now()
     user.save(update_fields=["last_login"])
     record_audit(account=user.account, actor=user, action="auth.login", target=user.email, ip_address=ip)
     return user
+
+
+def _record_failed_login(*, email: str, ip: str | None) -> None:
+    """On the account the address belongs to; an unknown address only in the log."""
+    account_id = User.objects.filter(email__iexact=email).values_list("account_id", flat=True).first()
+    if account_id is None:
+        logger.info("failed sign-in for an address with no account from %s", ip)
+        return
+    record_audit(account=Account(pk=account_id), action="auth.login_failed", target=email, ip_address=ip)
 
 
 def update_profile(*, user: User, data: dict[str, Any], ip: str | None = None) -> User:

@@ -31,7 +31,7 @@ from creditdesk.accounts.serializers import (
     UserSerializer,
 )
 from creditdesk.core.serializers import validated
-from creditdesk.core.throttling import LoginEmailThrottle, LoginIPThrottle
+from creditdesk.core.throttling import LoginIPThrottle
 from creditdesk.tenancy.audit import client_ip
 from creditdesk.tenancy.permissions import IsAccountManager, ManagersWriteMembersRead
 from creditdesk.tenancy.request import TenantRequest
@@ -65,9 +65,17 @@ class RegisterView(APIView):
 class LoginView(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
-    throttle_classes = [LoginIPThrottle, LoginEmailThrottle]
+    throttle_classes = [LoginIPThrottle]
 
-    @extend_schema(request=LoginSerializer, responses=SessionSerializer)
+    @extend_schema(
+        summary="Sign in",
+        description=(
+            "429 once an IP sends LOGIN_RATE_LIMIT requests, or once one IP has that many failures for one "
+            "email; failures from other IPs never lock the address out."
+        ),
+        request=LoginSerializer,
+        responses=SessionSerializer,
+    )
     def post(self, request: Request) -> Response:
         data = validated(LoginSerializer, request.data)
         user = services.login(email=data["email"], password=data["password"], ip=client_ip(request))

@@ -219,3 +219,35 @@ def test_a_user_edits_their_own_name_and_nothing_else(owner_client: APIClient, o
     assert bad.status_code == 400
     owner.refresh_from_db()
     assert (owner.email, owner.role, owner.last_name) == ("owner@acme.test", Role.OWNER, "Hopper")
+
+
+def login_from(ip: str, email: str, password: str) -> object:
+    return APIClient().post(LOGIN, {"email": email, "password": password}, format="json", REMOTE_ADDR=ip)
+
+
+def test_bad_passwords_from_changing_ips_do_not_lock_the_victim_out(owner: User, settings: object) -> None:
+    settings.LOGIN_RATE_LIMIT = "3/min"
+    statuses = {login_from(f"198.51.100.{n}", owner.email, "guess").status_code for n in range(10)}
+    assert statuses == {401}
+    assert login_from("203.0.113.5", owner.email, PASSWORD).status_code == 200
+
+
+def test_failures_are_counted_per_ip_and_email_and_a_new_ip_still_signs_in(
+    owner: User, settings: object
+) -> None:
+    settings.LOGIN_RATE_LIMIT = "3/min"
+    assert [login_from("198.51.100.1", owner.email, "guess").status_code for _ in range(3)] == [401] * 3
+    assert login_from("198.51.100.1", owner.email, PASSWORD).status_code == 429
+    assert login_from("203.0.113.5", owner.email, PASSWORD).status_code == 200
+
+
+def test_failed_logins_are_audited_on_the_users_account_with_the_ip(owner: User, account: Account) -> None:
+    login_from("198.51.100.7", owner.email, "guess")
+    login_from("198.51.100.7", "ghost@acme.test", "guess")
+    row = AuditLog.objects.get(action="auth.login_failed")
+    assert (row.account, row.target, row.ip_address, row.actor) == (
+        account,
+        owner.email,
+        "198.51.100.7",
+        None,
+    )
