@@ -1,4 +1,9 @@
+import hashlib
+from collections.abc import Callable
+from functools import wraps
+
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied
@@ -6,10 +11,57 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from rest_framework.exceptions import Throttled
 
+from creditdesk.accounts import limits
 from creditdesk.accounts.models import Account, Invitation, User
 from creditdesk.billing.services.ledger import InsufficientCredits, adjust_credits
 from creditdesk.tenancy.audit import client_ip, record_audit
+
+
+def _too_many_attempts(wait: float | None) -> HttpResponse:
+    seconds = max(1, int(wait or 60))
+    response = HttpResponse(
+        f"Too many sign-in attempts. Try again in {seconds} seconds.", status=429, content_type="text/plain"
+    )
+    response["Retry-After"] = str(seconds)
+    return response
+
+
+def throttled_login(login_view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """The admin's sign-in, throttled like the API's: LOGIN_RATE_LIMIT attempts per IP, and as many
+    failures per IP and username (guesses from elsewhere never lock the operator out)."""
+
+    @wraps(login_view)
+    def login(request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
+        if request.method != "POST":
+            return login_view(request, extra_context)
+        ip = client_ip(request) or "-"
+        username = str(request.POST.get("username", "")).strip().lower()
+        rate = settings.LOGIN_RATE_LIMIT
+        failures = {
+            "scope": "admin_login_failures",
+            "ident": hashlib.sha256(f"{ip}|{username}".encode()).hexdigest(),
+            "rate": rate,
+        }
+        try:
+            limits.count(scope="admin_login_ip", ident=ip, rate=rate)
+        except Throttled as exc:
+            return _too_many_attempts(getattr(exc, "wait", None))
+        wait = limits.is_exhausted(**failures)
+        if wait is not None:
+            return _too_many_attempts(wait)
+        response = login_view(request, extra_context)
+        if 300 <= response.status_code < 400:  # signed in: the login view redirects
+            limits.reset(**failures)
+        else:
+            limits.count_only(**failures)
+        return response
+
+    return login
+
+
+admin.site.login = throttled_login(admin.site.login)  # type: ignore[method-assign]
 
 
 class AdjustCreditsForm(forms.Form):

@@ -1,4 +1,5 @@
 import pytest
+from django.core.cache import cache
 from django.test import Client
 
 from creditdesk.accounts.models import Account, User
@@ -78,3 +79,29 @@ def test_members_without_staff_rights_cannot_reach_the_adjustment(account: Accou
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
     account.refresh_from_db()
     assert account.credits == 1000
+
+
+ADMIN_LOGIN = "/admin/login/"
+
+
+def admin_login(ip: str, username: str, password: str) -> object:
+    return Client(REMOTE_ADDR=ip).post(ADMIN_LOGIN, {"username": username, "password": password})
+
+
+def test_the_admin_login_is_throttled_per_ip_and_username(settings: object) -> None:
+    cache.clear()
+    settings.LOGIN_RATE_LIMIT = "3/min"
+    User.objects.create_superuser("ops@creditdesk.local", "ops-password-123")
+    assert [admin_login("198.51.100.1", "ops@creditdesk.local", "x").status_code for _ in range(3)] == [
+        200
+    ] * 3
+    locked = admin_login("198.51.100.1", "ops@creditdesk.local", "ops-password-123")
+    assert locked.status_code == 429 and "_auth_user_id" not in locked.client.session
+    assert admin_login("203.0.113.5", "ops@creditdesk.local", "ops-password-123").status_code == 302
+
+
+def test_the_admin_login_is_throttled_per_ip_whatever_the_username(settings: object) -> None:
+    cache.clear()
+    settings.LOGIN_RATE_LIMIT = "3/min"
+    statuses = [admin_login("198.51.100.1", f"u{n}@x.test", "x").status_code for n in range(4)]
+    assert statuses == [200, 200, 200, 429]
