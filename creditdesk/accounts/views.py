@@ -1,3 +1,4 @@
+from django.utils.cache import add_never_cache_headers
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.generics import ListAPIView
@@ -37,6 +38,18 @@ from creditdesk.tenancy.permissions import IsAccountManager, ManagersWriteMember
 from creditdesk.tenancy.request import TenantRequest
 from creditdesk.tenancy.views import AccountScopedMixin
 
+
+class NeverStoredMixin:
+    """Responses that carry tokens or passwords are never kept by a browser or a proxy cache."""
+
+    def finalize_response(
+        self, request: Request, response: Response, *args: object, **kwargs: object
+    ) -> Response:
+        response = super().finalize_response(request, response, *args, **kwargs)  # type: ignore[misc]
+        add_never_cache_headers(response)
+        return response
+
+
 RESET_SENT = "If the address has an account, a reset link is on its way."
 
 
@@ -50,7 +63,7 @@ def session_payload(user: User) -> dict:
     }
 
 
-class RegisterView(APIView):
+class RegisterView(NeverStoredMixin, APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
     throttle_classes = [LoginIPThrottle]
@@ -62,7 +75,7 @@ class RegisterView(APIView):
         return Response(session_payload(user), status=status.HTTP_201_CREATED)
 
 
-class LoginView(APIView):
+class LoginView(NeverStoredMixin, APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
     throttle_classes = [LoginIPThrottle]
@@ -82,7 +95,7 @@ class LoginView(APIView):
         return Response(session_payload(user))
 
 
-class RefreshView(APIView):
+class RefreshView(NeverStoredMixin, APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
 
@@ -102,7 +115,7 @@ class RefreshView(APIView):
         return Response({"access": pair.access, "refresh": pair.refresh})
 
 
-class LogoutView(APIView):
+class LogoutView(NeverStoredMixin, APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
 
@@ -134,7 +147,7 @@ class MeView(APIView):
         )
 
 
-class PasswordChangeView(APIView):
+class PasswordChangeView(NeverStoredMixin, APIView):
     throttle_classes = [LoginIPThrottle]
 
     @extend_schema(
@@ -152,7 +165,7 @@ class PasswordChangeView(APIView):
         return Response(session_payload(user))
 
 
-class PasswordResetRequestView(APIView):
+class PasswordResetRequestView(NeverStoredMixin, APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
     throttle_classes = [LoginIPThrottle]
@@ -172,7 +185,7 @@ class PasswordResetRequestView(APIView):
         return Response({"detail": RESET_SENT})
 
 
-class PasswordResetConfirmView(APIView):
+class PasswordResetConfirmView(NeverStoredMixin, APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
     throttle_classes = [LoginIPThrottle]
@@ -189,7 +202,7 @@ class PasswordResetConfirmView(APIView):
         return Response({"detail": "Your password is set: sign in with it."})
 
 
-class AcceptInvitationView(APIView):
+class AcceptInvitationView(NeverStoredMixin, APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
     throttle_classes = [LoginIPThrottle]
