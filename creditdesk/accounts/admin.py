@@ -1,6 +1,7 @@
 import hashlib
 from collections.abc import Callable
 from functools import wraps
+from typing import Any
 
 from django import forms
 from django.conf import settings
@@ -64,6 +65,38 @@ def throttled_login(login_view: Callable[..., HttpResponse]) -> Callable[..., Ht
 admin.site.login = throttled_login(admin.site.login)  # type: ignore[method-assign]
 
 
+class AuditedAdminMixin:
+    """Staff changes land in the account's own audit log (owners see them), not only in Django's."""
+
+    audit_action: str
+
+    def audited_account(self, obj: Any) -> Account | None:
+        raise NotImplementedError
+
+    def _audit(self, request: HttpRequest, obj: Any, verb: str, message: Any) -> None:
+        account = self.audited_account(obj)
+        if account is None or account.pk is None:
+            return
+        record_audit(
+            account=account,
+            actor=request.user,
+            action=f"{self.audit_action}_{verb}",
+            target=str(obj)[:255],
+            changes={"admin": message},
+            ip_address=client_ip(request),
+        )
+
+    def log_addition(self, request: HttpRequest, obj: Any, message: Any) -> Any:
+        entry = super().log_addition(request, obj, message)  # type: ignore[misc]
+        self._audit(request, obj, "added", message)
+        return entry
+
+    def log_change(self, request: HttpRequest, obj: Any, message: Any) -> Any:
+        entry = super().log_change(request, obj, message)  # type: ignore[misc]
+        self._audit(request, obj, "changed", message)
+        return entry
+
+
 class AdjustCreditsForm(forms.Form):
     amount = forms.IntegerField(help_text="Signed: positive adds credits, negative takes them away.")
     reason = forms.CharField(max_length=255)
@@ -76,11 +109,15 @@ class AdjustCreditsForm(forms.Form):
 
 
 @admin.register(Account)
-class AccountAdmin(admin.ModelAdmin):
+class AccountAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    audit_action = "admin.account"
     list_display = ["name", "slug", "plan", "credits", "is_active", "created_at"]
     list_filter = ["plan", "is_active"]
     search_fields = ["name", "slug", "billing_email"]
     readonly_fields = ["credits", "created_at", "updated_at"]
+
+    def audited_account(self, obj: Account) -> Account | None:
+        return obj
 
     def get_urls(self) -> list:
         custom = [
@@ -125,7 +162,8 @@ class AccountAdmin(admin.ModelAdmin):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(AuditedAdminMixin, DjangoUserAdmin):
+    audit_action = "admin.user"
     ordering = ["email"]
     list_display = ["email", "account", "role", "is_active", "is_staff", "date_joined"]
     list_filter = ["role", "is_active", "is_staff"]
@@ -137,6 +175,9 @@ class UserAdmin(DjangoUserAdmin):
         ("Dates", {"fields": ["last_login", "date_joined"]}),
     ]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
+
+    def audited_account(self, obj: User) -> Account | None:
+        return obj.account
 
 
 @admin.register(Invitation)
