@@ -1,4 +1,10 @@
+import hashlib
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied
@@ -6,10 +12,89 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from rest_framework.exceptions import Throttled
 
+from creditdesk.accounts import limits
 from creditdesk.accounts.models import Account, Invitation, User
 from creditdesk.billing.services.ledger import InsufficientCredits, adjust_credits
 from creditdesk.tenancy.audit import client_ip, record_audit
+
+
+def _too_many_attempts(wait: float | None) -> HttpResponse:
+    seconds = max(1, int(wait or 60))
+    response = HttpResponse(
+        f"Too many sign-in attempts. Try again in {seconds} seconds.", status=429, content_type="text/plain"
+    )
+    response["Retry-After"] = str(seconds)
+    return response
+
+
+def throttled_login(login_view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """The admin's sign-in, throttled like the API's: LOGIN_RATE_LIMIT attempts per IP, and as many
+    failures per IP and username (guesses from elsewhere never lock the operator out)."""
+
+    @wraps(login_view)
+    def login(request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
+        if request.method != "POST":
+            return login_view(request, extra_context)
+        ip = client_ip(request) or "-"
+        username = str(request.POST.get("username", "")).strip().lower()
+        rate = settings.LOGIN_RATE_LIMIT
+        failures = {
+            "scope": "admin_login_failures",
+            "ident": hashlib.sha256(f"{ip}|{username}".encode()).hexdigest(),
+            "rate": rate,
+        }
+        try:
+            limits.count(scope="admin_login_ip", ident=ip, rate=rate)
+        except Throttled as exc:
+            return _too_many_attempts(getattr(exc, "wait", None))
+        wait = limits.is_exhausted(**failures)
+        if wait is not None:
+            return _too_many_attempts(wait)
+        response = login_view(request, extra_context)
+        if 300 <= response.status_code < 400:  # signed in: the login view redirects
+            limits.reset(**failures)
+        else:
+            limits.count_only(**failures)
+        return response
+
+    return login
+
+
+admin.site.login = throttled_login(admin.site.login)  # type: ignore[method-assign]
+
+
+class AuditedAdminMixin:
+    """Staff changes land in the account's own audit log (owners see them), not only in Django's."""
+
+    audit_action: str
+
+    def audited_account(self, obj: Any) -> Account | None:
+        raise NotImplementedError
+
+    def _audit(self, request: HttpRequest, obj: Any, verb: str, message: Any) -> None:
+        account = self.audited_account(obj)
+        if account is None or account.pk is None:
+            return
+        record_audit(
+            account=account,
+            actor=request.user,
+            action=f"{self.audit_action}_{verb}",
+            target=str(obj)[:255],
+            changes={"admin": message},
+            ip_address=client_ip(request),
+        )
+
+    def log_addition(self, request: HttpRequest, obj: Any, message: Any) -> Any:
+        entry = super().log_addition(request, obj, message)  # type: ignore[misc]
+        self._audit(request, obj, "added", message)
+        return entry
+
+    def log_change(self, request: HttpRequest, obj: Any, message: Any) -> Any:
+        entry = super().log_change(request, obj, message)  # type: ignore[misc]
+        self._audit(request, obj, "changed", message)
+        return entry
 
 
 class AdjustCreditsForm(forms.Form):
@@ -24,11 +109,15 @@ class AdjustCreditsForm(forms.Form):
 
 
 @admin.register(Account)
-class AccountAdmin(admin.ModelAdmin):
+class AccountAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    audit_action = "admin.account"
     list_display = ["name", "slug", "plan", "credits", "is_active", "created_at"]
     list_filter = ["plan", "is_active"]
     search_fields = ["name", "slug", "billing_email"]
     readonly_fields = ["credits", "created_at", "updated_at"]
+
+    def audited_account(self, obj: Account) -> Account | None:
+        return obj
 
     def get_urls(self) -> list:
         custom = [
@@ -73,7 +162,8 @@ class AccountAdmin(admin.ModelAdmin):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(AuditedAdminMixin, DjangoUserAdmin):
+    audit_action = "admin.user"
     ordering = ["email"]
     list_display = ["email", "account", "role", "is_active", "is_staff", "date_joined"]
     list_filter = ["role", "is_active", "is_staff"]
@@ -85,6 +175,9 @@ class UserAdmin(DjangoUserAdmin):
         ("Dates", {"fields": ["last_login", "date_joined"]}),
     ]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
+
+    def audited_account(self, obj: User) -> Account | None:
+        return obj.account
 
 
 @admin.register(Invitation)

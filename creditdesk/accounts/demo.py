@@ -75,7 +75,7 @@ def seed_demo(*, stdout: Any = None) -> tuple[Account, bool]:
 
 
 def _add_member(*, account: Account, owner: User, email: str, first: str, last: str, role: str) -> User:
-    _member, token = services.invite_member(
+    _invitation, token = services.invite_member(
         account=account, inviter=owner, email=email, first_name=first, last_name=last, role=role
     )
     return services.accept_invitation(token=token, password=demo_password())

@@ -1,5 +1,6 @@
 from typing import Any
 
+from django.contrib.auth.hashers import check_password
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.db.models.functions import Lower
@@ -71,6 +72,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)
+    # Carried in every token as `tv`; a password change (by the user, a reset or staff) bumps it, which
+    # refuses every token issued before on the request's existing user lookup, with no extra query.
+    token_version = models.PositiveIntegerField(default=0, editable=False)
 
     objects = UserManager()
 
@@ -83,12 +87,37 @@ class User(AbstractBaseUser, PermissionsMixin):
     def __str__(self) -> str:
         return self.email
 
+    def set_password(self, raw_password: str | None) -> None:
+        super().set_password(raw_password)
+        if self.pk is not None:
+            self.token_version += 1
+
+    def check_password(self, raw_password: str | None) -> bool:
+        def rehash(raw: str) -> None:
+            # a hasher upgrade stores the same password anew: the sessions stay valid
+            AbstractBaseUser.set_password(self, raw)
+            self._password = None
+            self.save(update_fields=["password"])
+
+        return check_password(raw_password, self.password, rehash)
+
+    def set_unusable_password(self) -> None:
+        super().set_unusable_password()
+        if self.pk is not None:
+            self.token_version += 1
+
 
 class Invitation(TimeStampedModel):
-    """A single-use invitation to join an account; only the token's hash is stored."""
+    """A single-use invitation to join an account; only the token's hash is stored.
+
+    `user` is None for an address that belongs to another account or to staff: the inviter gets the same
+    answer as for a fresh address (nothing leaks), and the invitation can never be accepted or mailed.
+    """
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="invitations")
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="invitations")
+    user = models.ForeignKey(User, null=True, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()  # stored lower-cased
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
     invited_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
     token_hash = models.CharField(max_length=64, unique=True)
     expires_at = models.DateTimeField()

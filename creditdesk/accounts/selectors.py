@@ -1,14 +1,29 @@
 from typing import Any
 
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.db.models import QuerySet
 
-from creditdesk.accounts.models import User
+from creditdesk.accounts.models import Invitation, User
 from creditdesk.tenancy.models import AuditLog
 
 
 def team_member_list(*, account: Any) -> QuerySet[User]:
-    return User.objects.filter(account=account).order_by("date_joined", "id")
+    """Members who joined; pending invitees are listed by pending_invitation_list."""
+    return (
+        User.objects.filter(account=account)
+        .exclude(is_active=False, password__startswith=UNUSABLE_PASSWORD_PREFIX)
+        .order_by("date_joined", "id")
+    )
 
 
 def audit_log_list(*, account: Any) -> QuerySet[AuditLog]:
     return AuditLog.objects.filter(account=account).order_by("-created_at", "-id")
+
+
+def pending_invitation_list(*, account: Any) -> QuerySet[Invitation]:
+    """Neither accepted nor revoked, expired ones included (the list shows them as expired)."""
+    return (
+        Invitation.objects.filter(account=account, accepted_at__isnull=True, revoked_at__isnull=True)
+        .select_related("invited_by", "user")
+        .order_by("-created_at", "-id")
+    )

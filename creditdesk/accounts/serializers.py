@@ -1,8 +1,9 @@
 import pycountry
 from rest_framework import serializers
 
-from creditdesk.accounts.models import Account, User
+from creditdesk.accounts.models import Account, Invitation, User
 from creditdesk.accounts.services import EDITABLE_SETTINGS
+from creditdesk.accounts.text import PlainTextField, refuse_control_characters
 from creditdesk.billing.models import Plan
 from creditdesk.core.serializers import StrictInputSerializer, StrictModelSerializer
 from creditdesk.tenancy.models import AuditLog
@@ -32,6 +33,7 @@ class AccountSettingsUpdateSerializer(StrictModelSerializer):
     class Meta:
         model = Account
         fields = list(EDITABLE_SETTINGS)
+        extra_kwargs = {field: {"validators": [refuse_control_characters]} for field in EDITABLE_SETTINGS}
 
     def validate_name(self, value: str) -> str:
         if not value.strip():
@@ -65,9 +67,9 @@ class UserSerializer(serializers.ModelSerializer):
 class RegisterSerializer(StrictInputSerializer):
     email = serializers.CharField(max_length=254)
     password = serializers.CharField(write_only=True, max_length=128, trim_whitespace=False)
-    account_name = serializers.CharField(max_length=120)
-    first_name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
-    last_name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
+    account_name = PlainTextField(max_length=120)
+    first_name = PlainTextField(max_length=150, required=False, allow_blank=True, default="")
+    last_name = PlainTextField(max_length=150, required=False, allow_blank=True, default="")
 
 
 class LoginSerializer(StrictInputSerializer):
@@ -97,14 +99,14 @@ class MeSerializer(serializers.Serializer):
 class AcceptInvitationSerializer(StrictInputSerializer):
     token = serializers.CharField()
     password = serializers.CharField(write_only=True, max_length=128, trim_whitespace=False)
-    first_name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
-    last_name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
+    first_name = PlainTextField(max_length=150, required=False, allow_blank=True, default="")
+    last_name = PlainTextField(max_length=150, required=False, allow_blank=True, default="")
 
 
 class InviteSerializer(StrictInputSerializer):
     email = serializers.CharField(max_length=254)
-    first_name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
-    last_name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
+    first_name = PlainTextField(max_length=150, required=False, allow_blank=True, default="")
+    last_name = PlainTextField(max_length=150, required=False, allow_blank=True, default="")
     role = serializers.ChoiceField(choices=Role.choices, required=False, default=Role.MEMBER)
 
 
@@ -117,3 +119,51 @@ class AuditLogSerializer(serializers.ModelSerializer):
         model = AuditLog
         fields = ["id", "actor_email", "action", "target", "changes", "ip_address", "created_at"]
         read_only_fields = fields
+
+
+class InvitationSerializer(serializers.ModelSerializer):
+    """A pending invitation; the same shape whoever the address belongs to."""
+
+    status = serializers.SerializerMethodField()
+    invited_by_email = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Invitation
+        fields = ["id", "email", "role", "status", "invited_by_email", "created_at", "expires_at"]
+        read_only_fields = fields
+
+    def get_status(self, invitation: Invitation) -> str:
+        return "pending" if invitation.is_usable() else "expired"
+
+    def get_invited_by_email(self, invitation: Invitation) -> str:
+        return invitation.invited_by.email if invitation.invited_by else ""
+
+
+class ProfileUpdateSerializer(StrictModelSerializer):
+    """The signed-in user's own name; email, role and staff flags are not theirs to set."""
+
+    first_name = PlainTextField(max_length=150, required=False, allow_blank=True)
+    last_name = PlainTextField(max_length=150, required=False, allow_blank=True)
+
+    class Meta:
+        model = User
+        fields = ["first_name", "last_name"]
+
+
+class PasswordChangeSerializer(StrictInputSerializer):
+    current_password = serializers.CharField(write_only=True, max_length=128, trim_whitespace=False)
+    new_password = serializers.CharField(write_only=True, max_length=128, trim_whitespace=False)
+
+
+class PasswordResetRequestSerializer(StrictInputSerializer):
+    email = serializers.CharField(max_length=254)
+
+
+class PasswordResetConfirmSerializer(StrictInputSerializer):
+    uid = serializers.CharField(max_length=64)
+    token = serializers.CharField(max_length=128)
+    password = serializers.CharField(write_only=True, max_length=128, trim_whitespace=False)
+
+
+class DetailSerializer(serializers.Serializer):
+    detail = serializers.CharField()

@@ -8,6 +8,13 @@ auth_urlpatterns = [
     path("refresh/", views.RefreshView.as_view(), name="auth-refresh"),
     path("logout/", views.LogoutView.as_view(), name="auth-logout"),
     path("me/", views.MeView.as_view(), name="auth-me"),
+    path("password/change/", views.PasswordChangeView.as_view(), name="auth-password-change"),
+    path("password/reset/", views.PasswordResetRequestView.as_view(), name="auth-password-reset"),
+    path(
+        "password/reset/confirm/",
+        views.PasswordResetConfirmView.as_view(),
+        name="auth-password-reset-confirm",
+    ),
     path("invitations/accept/", views.AcceptInvitationView.as_view(), name="auth-accept-invitation"),
 ]
 
@@ -15,5 +22,12 @@ account_urlpatterns = [
     path("settings/", views.AccountSettingsView.as_view(), name="account-settings"),
     path("team/", views.TeamListView.as_view(), name="account-team"),
     path("team/<int:member_id>/", views.TeamMemberView.as_view(), name="account-team-member"),
+    path("invitations/", views.InvitationListView.as_view(), name="account-invitations"),
+    path(
+        "invitations/<int:invitation_id>/resend/",
+        views.InvitationResendView.as_view(),
+        name="account-invitation-resend",
+    ),
+    path("invitations/<int:invitation_id>/", views.InvitationView.as_view(), name="account-invitation"),
     path("audit-log/", views.AuditLogListView.as_view(), name="account-audit-log"),
 ]

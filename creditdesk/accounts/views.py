@@ -1,15 +1,13 @@
-from drf_spectacular.utils import extend_schema
+from django.utils.cache import add_never_cache_headers
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.generics import ListAPIView
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from rest_framework_simplejwt.exceptions import TokenError
-from rest_framework_simplejwt.serializers import TokenRefreshSerializer
-from rest_framework_simplejwt.tokens import RefreshToken
 
-from creditdesk.accounts import selectors, services
+from creditdesk.accounts import selectors, services, tokens
 from creditdesk.accounts.filters import AuditLogFilter
 from creditdesk.accounts.models import User
 from creditdesk.accounts.serializers import (
@@ -17,9 +15,15 @@ from creditdesk.accounts.serializers import (
     AccountSerializer,
     AccountSettingsUpdateSerializer,
     AuditLogSerializer,
+    DetailSerializer,
+    InvitationSerializer,
     InviteSerializer,
     LoginSerializer,
     MeSerializer,
+    PasswordChangeSerializer,
+    PasswordResetConfirmSerializer,
+    PasswordResetRequestSerializer,
+    ProfileUpdateSerializer,
     RefreshSerializer,
     RegisterSerializer,
     RoleSerializer,
@@ -27,31 +31,39 @@ from creditdesk.accounts.serializers import (
     TokenPairSerializer,
     UserSerializer,
 )
-from creditdesk.core.errors import ApplicationError
 from creditdesk.core.serializers import validated
-from creditdesk.core.throttling import LoginEmailThrottle, LoginIPThrottle
+from creditdesk.core.throttling import LoginIPThrottle
 from creditdesk.tenancy.audit import client_ip
-from creditdesk.tenancy.authentication import is_active_member
 from creditdesk.tenancy.permissions import IsAccountManager, ManagersWriteMembersRead
 from creditdesk.tenancy.request import TenantRequest
 from creditdesk.tenancy.views import AccountScopedMixin
 
 
-class TokenRefused(ApplicationError):
-    status_code = 401
+class NeverStoredMixin:
+    """Responses that carry tokens or passwords are never kept by a browser or a proxy cache."""
+
+    def finalize_response(
+        self, request: Request, response: Response, *args: object, **kwargs: object
+    ) -> Response:
+        response = super().finalize_response(request, response, *args, **kwargs)  # type: ignore[misc]
+        add_never_cache_headers(response)
+        return response
+
+
+RESET_SENT = "If the address has an account, a reset link is on its way."
 
 
 def session_payload(user: User) -> dict:
-    tokens = services.issue_tokens(user)
+    pair = tokens.issue_tokens(user)
     return {
-        "access": tokens.access,
-        "refresh": tokens.refresh,
+        "access": pair.access,
+        "refresh": pair.refresh,
         "user": UserSerializer(user).data,
         "account": AccountSerializer(user.account).data,
     }
 
 
-class RegisterView(APIView):
+class RegisterView(NeverStoredMixin, APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
     throttle_classes = [LoginIPThrottle]
@@ -63,48 +75,54 @@ class RegisterView(APIView):
         return Response(session_payload(user), status=status.HTTP_201_CREATED)
 
 
-class LoginView(APIView):
+class LoginView(NeverStoredMixin, APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
-    throttle_classes = [LoginIPThrottle, LoginEmailThrottle]
+    throttle_classes = [LoginIPThrottle]
 
-    @extend_schema(request=LoginSerializer, responses=SessionSerializer)
+    @extend_schema(
+        summary="Sign in",
+        description=(
+            "429 once an IP sends LOGIN_RATE_LIMIT requests, or once one IP has that many failures for one "
+            "email; failures from other IPs never lock the address out."
+        ),
+        request=LoginSerializer,
+        responses=SessionSerializer,
+    )
     def post(self, request: Request) -> Response:
         data = validated(LoginSerializer, request.data)
         user = services.login(email=data["email"], password=data["password"], ip=client_ip(request))
         return Response(session_payload(user))
 
 
-class RefreshView(APIView):
+class RefreshView(NeverStoredMixin, APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
 
-    @extend_schema(request=RefreshSerializer, responses=TokenPairSerializer)
+    @extend_schema(
+        summary="Rotate a refresh token",
+        description=(
+            "Answers a new pair and blacklists the token sent, atomically: of parallel calls with one "
+            "token exactly one succeeds, and a rotated token is refused (401). No chain outlives "
+            "SESSION_MAX_AGE_DAYS from its sign-in; a password change refuses every earlier token."
+        ),
+        request=RefreshSerializer,
+        responses=TokenPairSerializer,
+    )
     def post(self, request: Request) -> Response:
         data = validated(RefreshSerializer, request.data)
-        try:
-            user_id = RefreshToken(data["refresh"]).payload.get("user_id")
-            user = User.objects.select_related("account").filter(pk=user_id).first() if user_id else None
-            if user is None or not is_active_member(user):
-                raise TokenError("This user no longer belongs to an active account.")
-            refreshed = TokenRefreshSerializer(data={"refresh": data["refresh"]})
-            refreshed.is_valid(raise_exception=True)
-        except TokenError as exc:
-            raise TokenRefused("The refresh token is invalid, expired or revoked.") from exc
-        return Response(refreshed.validated_data)
+        _user, pair = tokens.rotate_refresh_token(raw=data["refresh"], ip=client_ip(request))
+        return Response({"access": pair.access, "refresh": pair.refresh})
 
 
-class LogoutView(APIView):
+class LogoutView(NeverStoredMixin, APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
 
     @extend_schema(request=RefreshSerializer, responses={200: None})
     def post(self, request: Request) -> Response:
         data = validated(RefreshSerializer, request.data)
-        try:
-            RefreshToken(data["refresh"]).blacklist()
-        except TokenError as exc:
-            raise TokenRefused("The refresh token is invalid, expired or revoked.") from exc
+        tokens.blacklist_refresh_token(raw=data["refresh"], ip=client_ip(request))
         return Response(None)
 
 
@@ -115,8 +133,76 @@ class MeView(APIView):
             {"user": UserSerializer(request.user).data, "account": AccountSerializer(request.account).data}
         )
 
+    @extend_schema(
+        summary="Edit your own name",
+        description="Only first_name and last_name; any other field is a 400.",
+        request=ProfileUpdateSerializer,
+        responses=MeSerializer,
+    )
+    def patch(self, request: TenantRequest) -> Response:
+        data = validated(ProfileUpdateSerializer, request.data)
+        user = services.update_profile(user=request.user, data=data, ip=client_ip(request))
+        return Response(
+            {"user": UserSerializer(user).data, "account": AccountSerializer(request.account).data}
+        )
 
-class AcceptInvitationView(APIView):
+
+class PasswordChangeView(NeverStoredMixin, APIView):
+    throttle_classes = [LoginIPThrottle]
+
+    @extend_schema(
+        summary="Change your password",
+        description=(
+            "Needs the current password. Every other session ends at once (its access and refresh tokens "
+            "are refused); the answer carries new tokens for this one."
+        ),
+        request=PasswordChangeSerializer,
+        responses=SessionSerializer,
+    )
+    def post(self, request: TenantRequest) -> Response:
+        data = validated(PasswordChangeSerializer, request.data)
+        user = services.change_password(user=request.user, **data, ip=client_ip(request))
+        return Response(session_payload(user))
+
+
+class PasswordResetRequestView(NeverStoredMixin, APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes = [LoginIPThrottle]
+
+    @extend_schema(
+        summary="Mail a password-reset link",
+        description=(
+            "The same answer whether or not the address has an account. An active member with a password "
+            "gets a link that works once, for PASSWORD_RESET_TIMEOUT_MINUTES."
+        ),
+        request=PasswordResetRequestSerializer,
+        responses=DetailSerializer,
+    )
+    def post(self, request: Request) -> Response:
+        data = validated(PasswordResetRequestSerializer, request.data)
+        services.request_password_reset(email=data["email"], ip=client_ip(request))
+        return Response({"detail": RESET_SENT})
+
+
+class PasswordResetConfirmView(NeverStoredMixin, APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes = [LoginIPThrottle]
+
+    @extend_schema(
+        summary="Set a new password from a reset link",
+        description="`uid` and `token` come from the mailed link. Every session of the user ends.",
+        request=PasswordResetConfirmSerializer,
+        responses=DetailSerializer,
+    )
+    def post(self, request: Request) -> Response:
+        data = validated(PasswordResetConfirmSerializer, request.data)
+        services.confirm_password_reset(**data, ip=client_ip(request))
+        return Response({"detail": "Your password is set: sign in with it."})
+
+
+class AcceptInvitationView(NeverStoredMixin, APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
     throttle_classes = [LoginIPThrottle]
@@ -124,7 +210,7 @@ class AcceptInvitationView(APIView):
     @extend_schema(request=AcceptInvitationSerializer, responses=SessionSerializer)
     def post(self, request: Request) -> Response:
         data = validated(AcceptInvitationSerializer, request.data)
-        user = services.accept_invitation(**data)
+        user = services.accept_invitation(**data, ip=client_ip(request))
         return Response(session_payload(user))
 
 
@@ -147,18 +233,77 @@ class AccountSettingsView(APIView):
         return Response(AccountSerializer(account).data)
 
 
+@extend_schema_view(
+    get=extend_schema(
+        summary="List the members who joined",
+        description="Pending invitees are listed by `GET account/invitations/`.",
+    )
+)
 class TeamListView(AccountScopedMixin, ListAPIView):
     permission_classes = [ManagersWriteMembersRead]
     serializer_class = UserSerializer
     selector = selectors.team_member_list
 
-    @extend_schema(request=InviteSerializer, responses={201: UserSerializer})
+    @extend_schema(
+        summary="Invite a member",
+        description=(
+            "Mails a single-use link valid for INVITATION_TTL_DAYS and answers the pending invitation. "
+            "An address that belongs to another account or to staff gets the same answer (nothing is "
+            "mailed to it and it can never be accepted). 429 past INVITATION_ACCOUNT_RATE_LIMIT or "
+            "INVITATION_RECIPIENT_RATE_LIMIT."
+        ),
+        request=InviteSerializer,
+        responses={201: InvitationSerializer},
+    )
     def post(self, request: TenantRequest) -> Response:
         data = validated(InviteSerializer, request.data)
-        member, _token = services.invite_member(
+        invitation, _token = services.invite_member(
             account=request.account, inviter=request.user, ip=client_ip(request), **data
         )
-        return Response(UserSerializer(member).data, status=status.HTTP_201_CREATED)
+        return Response(InvitationSerializer(invitation).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema_view(
+    get=extend_schema(
+        summary="List pending invitations",
+        description="Invitations neither accepted nor revoked, newest first; `status` is pending or expired.",
+    )
+)
+class InvitationListView(AccountScopedMixin, ListAPIView):
+    permission_classes = [IsAccountManager]
+    serializer_class = InvitationSerializer
+    selector = selectors.pending_invitation_list
+
+
+class InvitationResendView(APIView):
+    permission_classes = [IsAccountManager]
+
+    @extend_schema(
+        summary="Resend a pending invitation",
+        description="Mails a new link (the old one stops working) valid for INVITATION_TTL_DAYS from now.",
+        request=None,
+        responses=InvitationSerializer,
+    )
+    def post(self, request: TenantRequest, invitation_id: int) -> Response:
+        invitation = services.resend_invitation(
+            account=request.account, actor=request.user, invitation_id=invitation_id, ip=client_ip(request)
+        )
+        return Response(InvitationSerializer(invitation).data)
+
+
+class InvitationView(APIView):
+    permission_classes = [IsAccountManager]
+
+    @extend_schema(
+        summary="Revoke a pending invitation",
+        description="The link stops working and the seat is freed; an invitee who never joined is detached.",
+        responses={200: None},
+    )
+    def delete(self, request: TenantRequest, invitation_id: int) -> Response:
+        services.revoke_invitation(
+            account=request.account, actor=request.user, invitation_id=invitation_id, ip=client_ip(request)
+        )
+        return Response(None)
 
 
 class TeamMemberView(APIView):

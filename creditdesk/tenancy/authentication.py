@@ -9,6 +9,9 @@ from rest_framework.request import Request
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.settings import api_settings
 
+# The user's token_version when the token was issued; a password change bumps it (accounts.User).
+TOKEN_VERSION_CLAIM = "tv"
+
 
 def is_active_member(user: Any) -> bool:
     """Active, and in an account that is active: the only users the API serves."""
@@ -38,6 +41,8 @@ class AccountJWTAuthentication(JWTAuthentication):
         )
         if user is None:
             raise exceptions.AuthenticationFailed("User not found.")
+        if validated_token.get(TOKEN_VERSION_CLAIM, 0) != getattr(user, "token_version", 0):
+            raise exceptions.AuthenticationFailed("The token was revoked: sign in again.")
         return user
 
     def authenticate(self, request: Request) -> tuple[Any, Any] | None:

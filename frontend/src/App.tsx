@@ -15,6 +15,10 @@ const UsageAnalyticsPage = lazy(() => import('./pages/UsageAnalyticsPage'));
 const TeamManagementPage = lazy(() => import('./pages/TeamManagementPage'));
 const AccountSettingsPage = lazy(() => import('./pages/AccountSettingsPage'));
 const AuditLogPage = lazy(() => import('./pages/AuditLogPage'));
+const ProfilePage = lazy(() => import('./pages/ProfilePage'));
+const ChangePasswordPage = lazy(() => import('./pages/ChangePasswordPage'));
+const ForgotPasswordPage = lazy(() => import('./pages/ForgotPasswordPage'));
+const ResetPasswordPage = lazy(() => import('./pages/ResetPasswordPage'));
 const NotFoundPage = lazy(() => import('./pages/NotFoundPage'));
 
 export function App() {
@@ -30,6 +34,8 @@ export function App() {
         <Route path="/login" element={<LoginPage />} />
         <Route path="/register" element={<RegisterPage />} />
         <Route path="/accept-invitation" element={<AcceptInvitationPage />} />
+        <Route path="/forgot-password" element={<ForgotPasswordPage />} />
+        <Route path="/reset-password" element={<ResetPasswordPage />} />
         <Route element={<RequireAuth />}>
           <Route element={<AppShell />}>
             <Route index element={<Navigate to="/account/billing" replace />} />
@@ -42,6 +48,8 @@ export function App() {
             <Route path="/account/team" element={<TeamManagementPage />} />
             <Route path="/account/settings" element={<AccountSettingsPage />} />
             <Route path="/account/audit-log" element={<AuditLogPage />} />
+            <Route path="/account/profile" element={<ProfilePage />} />
+            <Route path="/account/password" element={<ChangePasswordPage />} />
             <Route path="*" element={<NotFoundPage />} />
           </Route>
         </Route>

@@ -35,7 +35,7 @@ def test_registration_creates_the_account_its_owner_and_the_initial_credits(api_
     data = response.json()["data"]
     assert set(data) == {"user", "account", "access", "refresh"}
     user = User.objects.get(email="founder@startup.io")
-    assert user.role == Role.OWNER and user.account.slug == "startup-inc"
+    assert user.role == Role.OWNER and user.account.slug.startswith("startup-inc-")
     assert data["account"]["credit_balance"] == 100 == user.account.credits
     # The first month's plan grant, under the reference the monthly job would use (so it grants no more).
     grant = CreditTransaction.objects.get(account=user.account)
@@ -47,7 +47,8 @@ def test_registration_creates_the_account_its_owner_and_the_initial_credits(api_
 def test_account_slugs_stay_unique(api_client: APIClient) -> None:
     register(api_client)
     register(api_client, email="second@startup.io")
-    assert sorted(Account.objects.values_list("slug", flat=True)) == ["startup-inc", "startup-inc-2"]
+    slugs = list(Account.objects.values_list("slug", flat=True))
+    assert len(slugs) == len(set(slugs)) == 2
 
 
 def test_duplicate_email_is_a_400_on_the_email_field_whatever_its_case(api_client: APIClient) -> None:
@@ -200,3 +201,53 @@ def test_behind_a_trusted_proxy_the_audit_row_records_the_forwarded_client(
         HTTP_X_FORWARDED_FOR="203.0.113.9, 198.51.100.7",
     )
     assert AuditLog.objects.get(action="auth.login").ip_address == "198.51.100.7"
+
+
+def test_a_user_edits_their_own_name_and_nothing_else(owner_client: APIClient, owner: User) -> None:
+    response = owner_client.patch(
+        "/api/v1/auth/me/", {"first_name": " Grace ", "last_name": "Hopper"}, format="json"
+    )
+    assert response.status_code == 200
+    assert response.json()["data"]["user"]["first_name"] == "Grace"
+    owner.refresh_from_db()
+    assert (owner.first_name, owner.last_name) == ("Grace", "Hopper")
+    assert AuditLog.objects.filter(action="profile.updated", actor=owner).exists()
+    for field, value in (("email", "x@evil.test"), ("role", "viewer"), ("is_staff", True)):
+        refused = owner_client.patch("/api/v1/auth/me/", {field: value}, format="json")
+        assert refused.status_code == 400 and field in refused.json()["errors"]
+    bad = owner_client.patch("/api/v1/auth/me/", {"last_name": "Hop\nper"}, format="json")
+    assert bad.status_code == 400
+    owner.refresh_from_db()
+    assert (owner.email, owner.role, owner.last_name) == ("owner@acme.test", Role.OWNER, "Hopper")
+
+
+def login_from(ip: str, email: str, password: str) -> object:
+    return APIClient().post(LOGIN, {"email": email, "password": password}, format="json", REMOTE_ADDR=ip)
+
+
+def test_bad_passwords_from_changing_ips_do_not_lock_the_victim_out(owner: User, settings: object) -> None:
+    settings.LOGIN_RATE_LIMIT = "3/min"
+    statuses = {login_from(f"198.51.100.{n}", owner.email, "guess").status_code for n in range(10)}
+    assert statuses == {401}
+    assert login_from("203.0.113.5", owner.email, PASSWORD).status_code == 200
+
+
+def test_failures_are_counted_per_ip_and_email_and_a_new_ip_still_signs_in(
+    owner: User, settings: object
+) -> None:
+    settings.LOGIN_RATE_LIMIT = "3/min"
+    assert [login_from("198.51.100.1", owner.email, "guess").status_code for _ in range(3)] == [401] * 3
+    assert login_from("198.51.100.1", owner.email, PASSWORD).status_code == 429
+    assert login_from("203.0.113.5", owner.email, PASSWORD).status_code == 200
+
+
+def test_failed_logins_are_audited_on_the_users_account_with_the_ip(owner: User, account: Account) -> None:
+    login_from("198.51.100.7", owner.email, "guess")
+    login_from("198.51.100.7", "ghost@acme.test", "guess")
+    row = AuditLog.objects.get(action="auth.login_failed")
+    assert (row.account, row.target, row.ip_address, row.actor) == (
+        account,
+        owner.email,
+        "198.51.100.7",
+        None,
+    )

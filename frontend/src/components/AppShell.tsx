@@ -10,6 +10,7 @@ const NAV = [
   { to: '/account/team', label: 'Team' },
   { to: '/account/settings', label: 'Settings' },
   { to: '/account/audit-log', label: 'Audit log', managersOnly: true },
+  { to: '/account/profile', label: 'Profile' },
 ];
 
 export function AppShell() {

@@ -34,6 +34,9 @@ export default function LoginPage() {
         </button>
       </form>
       <p className="auth-switch">
+        <Link to="/forgot-password">Forgot your password?</Link>
+      </p>
+      <p className="auth-switch">
         New to creditdesk?{' '}
         <Link to="/register" state={afterSignIn.state}>
           Create an account
