@@ -25,6 +25,7 @@ from rest_framework_simplejwt.tokens import AccessToken, RefreshToken  # noqa: E
 from creditdesk.accounts.models import Account, User  # noqa: E402
 from creditdesk.billing.models import (  # noqa: E402
     CreditCost,
+    CreditGrant,
     CreditTransaction,
     CreditUsageLog,
     DailyLedgerRollup,
@@ -38,6 +39,7 @@ USAGE = CreditUsageLog._meta.db_table
 LEDGER_ROLLUP = DailyLedgerRollup._meta.db_table
 OPERATION_ROLLUP = DailyOperationRollup._meta.db_table
 ACCOUNTS = Account._meta.db_table
+GRANTS = CreditGrant._meta.db_table
 USAGE_COST_USD = "0.0020"  # provider cost of one bench operation
 PURCHASE_EVERY = 100  # one purchase per hundred rows keeps analytics' purchases series non-empty
 
@@ -77,6 +79,13 @@ def grant(account_ids: list[int], amount: int) -> None:
             f"INSERT INTO {LEDGER_ROLLUP} (account_id, date, transaction_type, total, count) "
             f"SELECT id, %s, 'grant', %s, 1 FROM {ACCOUNTS} WHERE id = ANY(%s)",
             [now.date(), amount, account_ids],
+        )
+        cursor.execute(
+            f"INSERT INTO {GRANTS} (account_id, source, amount, remaining, priority, cost_basis, reference, "
+            f"transaction_id, created_at) SELECT l.account_id, 'promotion', l.amount, l.amount, 0, 0, "
+            f"'ledger:' || l.id, l.id, l.created_at FROM {LEDGER} l "
+            f"WHERE l.account_id = ANY(%s) AND l.description = 'Bench grant'",
+            [account_ids],
         )
 
 
@@ -129,6 +138,13 @@ UPDATE {ACCOUNTS} SET credits = (
 ) WHERE id = %(account)s
 """
 
+# The loaded balance as one never-expiring grant, as the migration to grants would leave it.
+GRANT_SQL = f"""
+INSERT INTO {GRANTS} (account_id, source, amount, remaining, priority, cost_basis, reference, created_at)
+SELECT id, 'migrated', credits, credits, 0, 0, 'bench:history', now() FROM {ACCOUNTS}
+WHERE id = %(account)s AND credits > 0
+"""
+
 
 def load_history(account_id: int, rows: int, days: int, usage_logs: bool) -> None:
     """`rows` ledger rows (deductions, some purchases) spread over `days` up to now, with the rollups."""
@@ -150,7 +166,7 @@ def load_history(account_id: int, rows: int, days: int, usage_logs: bool) -> Non
             raise RuntimeError(f"account {account_id} has a ledger already: history must come first")
         # The window sum and the group-bys sort a million rows: keep them in memory, not on disk.
         cursor.execute("SET LOCAL work_mem = '256MB'")
-        statements = [HISTORY_SQL, ROLLUP_SQL, OPERATION_ROLLUP_SQL, BALANCE_SQL]
+        statements = [HISTORY_SQL, ROLLUP_SQL, OPERATION_ROLLUP_SQL, BALANCE_SQL, GRANT_SQL]
         if usage_logs:
             statements.insert(1, USAGE_SQL)
         for sql in statements:

@@ -107,7 +107,7 @@ def _write_history(*, account: Account, users: list[User]) -> None:
             )
         calls = rng.randint(2, 9) if day.weekday() < 5 else rng.randint(0, 3)
         moments = sorted(rng.randint(0, 9 * 3600) for _ in range(calls))
-        for second in moments:
+        for index, second in enumerate(moments):
             at = morning + timedelta(seconds=second + 60)
             if at > timezone.now():
                 break
@@ -125,7 +125,7 @@ def _write_history(*, account: Account, users: list[User]) -> None:
                     model=model,
                     tokens_input=tokens_in,
                     tokens_output=tokens_in // 3,
-                    reference_id=f"job-{day:%Y%m%d}-{second}",
+                    reference_id=f"job-{day:%Y%m%d}-{index}",
                     at=at,
                 )
             except InsufficientCredits:

@@ -19,7 +19,7 @@ class Account(TimeStampedModel):
     # The spendable balance in credits. Only billing's ledger service writes it, always with a ledger row.
     credits = models.BigIntegerField(default=0, editable=False)
     # Credits reserved by active holds: spendable = credits - held, guarded by the same UPDATE as credits.
-    held = models.BigIntegerField(default=0, editable=False)
+    held = models.BigIntegerField(default=0, db_default=0, editable=False)
     # The soonest expiry among the account's live grants (or earlier: never later), so that a deduction
     # can tell in its balance UPDATE whether grants must be expired first.
     next_expiry_at = models.DateTimeField(null=True, blank=True, editable=False)

@@ -226,7 +226,9 @@ class CreditUsageLog(models.Model):
     metadata = models.JSONField(default=dict, blank=True)
     transaction = models.OneToOneField(CreditTransaction, on_delete=models.PROTECT, related_name="usage_log")
     # The money the consumed credits were worth (their grants' cost basis): revenue for the margin report.
-    credits_value = models.DecimalField(max_digits=18, decimal_places=4, default=Decimal("0"))
+    credits_value = models.DecimalField(
+        max_digits=18, decimal_places=4, default=Decimal("0"), db_default=Decimal("0")
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -234,6 +236,14 @@ class CreditUsageLog(models.Model):
         indexes = [
             models.Index(fields=["account", "-created_at", "-id"], name="usage_account_recent"),
             models.Index(fields=["account", "operation_type", "-created_at"], name="usage_account_operation"),
+        ]
+        constraints = [
+            # A job is charged once: its reference_id, when given, is unique in the account for ever.
+            models.UniqueConstraint(
+                fields=["account", "reference_id"],
+                condition=~models.Q(reference_id=""),
+                name="usage_job_once",
+            )
         ]
 
 

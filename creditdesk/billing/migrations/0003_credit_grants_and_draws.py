@@ -22,7 +22,9 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="creditusagelog",
             name="credits_value",
-            field=models.DecimalField(decimal_places=4, default=Decimal("0"), max_digits=18),
+            field=models.DecimalField(
+                db_default=Decimal("0"), decimal_places=4, default=Decimal("0"), max_digits=18
+            ),
         ),
         migrations.AddField(
             model_name="plan",

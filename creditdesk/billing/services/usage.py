@@ -1,14 +1,42 @@
-"""Metering: other services of the platform spend an account's credits on operations."""
+"""Metering: other services of the platform spend an account's credits on operations.
 
+A job is charged once: `(account, reference_id)` is unique for usage logs whenever a reference_id is
+given, for ever. The same job sent again with the same body gets the first log back (a replay); with
+another body, a 409 that names the fields that differ.
+"""
+
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from creditdesk.billing.models import CreditCost, CreditUsageLog
 from creditdesk.billing.services.ledger import bump_operation_rollup, debit_credits
-from creditdesk.core.errors import ValidationFailed
+from creditdesk.core.errors import Conflict, ValidationFailed
+
+# What makes two requests for one job "the same body": what the caller says about the job.
+JOB_FIELDS = ("operation_type", "units", "cost_usd", "model", "tokens_input", "tokens_output", "metadata")
+
+
+class JobConflict(Conflict):
+    """The reference_id names a job already metered (or held) with other values."""
+
+    @classmethod
+    def for_fields(cls, *, reference_id: str, fields: list[str], what: str = "metered") -> "JobConflict":
+        message = f"Job {reference_id!r} was already {what} with another {', '.join(fields)}."
+        errors = {
+            field: [f"Differs from the first request for reference_id {reference_id!r}."] for field in fields
+        }
+        errors["reference_id"] = [message]
+        return cls(message, errors=errors, extra={"reference_id": reference_id, "fields": fields})
+
+
+@dataclass(frozen=True)
+class Metered:
+    log: CreditUsageLog
+    replayed: bool  # True: this job was metered before, and `log` is that first result
 
 
 def price_of(*, operation_type: str, units: int) -> tuple[CreditCost, int]:
@@ -18,6 +46,111 @@ def price_of(*, operation_type: str, units: int) -> tuple[CreditCost, int]:
             "operation_type", f"Unknown or inactive operation type: {operation_type!r}."
         )
     return cost, cost.credits_per_unit * units
+
+
+def differing_fields(existing: Any, wanted: dict[str, Any]) -> list[str]:
+    return [field for field, value in wanted.items() if getattr(existing, field) != value]
+
+
+def _replay(*, account: Any, reference_id: str, wanted: dict[str, Any]) -> Metered | None:
+    first = CreditUsageLog.objects.filter(account_id=account.pk, reference_id=reference_id).first()
+    if first is None:
+        return None
+    fields = differing_fields(first, wanted)
+    if fields:
+        raise JobConflict.for_fields(reference_id=reference_id, fields=fields)
+    return Metered(log=first, replayed=True)
+
+
+def meter_usage(
+    *,
+    account: Any,
+    user: Any,
+    operation_type: str,
+    units: int = 1,
+    cost_usd: Decimal | None = None,
+    model: str = "",
+    tokens_input: int | None = None,
+    tokens_output: int | None = None,
+    reference_id: str = "",
+    metadata: dict | None = None,
+    at: datetime | None = None,
+) -> Metered:
+    """Deducts the price list's credits for the operation and logs it; InsufficientCredits leaves no
+    trace. A reference_id metered before replays its first log, or raises JobConflict (409)."""
+    metadata = metadata or {}
+    wanted = {
+        "operation_type": operation_type,
+        "units": units,
+        "cost_usd": cost_usd,
+        "model": model,
+        "tokens_input": tokens_input,
+        "tokens_output": tokens_output,
+        "metadata": metadata,
+    }
+    if reference_id and (replay := _replay(account=account, reference_id=reference_id, wanted=wanted)):
+        return replay
+    cost, credits = price_of(operation_type=operation_type, units=units)
+    try:
+        with transaction.atomic():
+            log = _charge(
+                account=account,
+                user=user,
+                cost=cost,
+                credits=credits,
+                wanted=wanted,
+                reference_id=reference_id,
+                at=at,
+            )
+    except IntegrityError:
+        # The same job, metered at the same moment by another request: its charge stands, ours is undone.
+        if reference_id and (replay := _replay(account=account, reference_id=reference_id, wanted=wanted)):
+            return replay
+        raise
+    return Metered(log=log, replayed=False)
+
+
+def _charge(
+    *,
+    account: Any,
+    user: Any,
+    cost: CreditCost,
+    credits: int,
+    wanted: dict[str, Any],
+    reference_id: str,
+    at: datetime | None,
+    transaction_type: str = "deduction",
+) -> CreditUsageLog:
+    """The deduction and its usage log (and rollup), in the caller's transaction."""
+    units = wanted["units"]
+    debit = debit_credits(
+        account=account,
+        amount=credits,
+        transaction_type=transaction_type,
+        description=f"{cost.display_name} ({units} × {cost.unit})",
+        metadata={"operation_type": cost.operation_type, "units": units, "reference_id": reference_id},
+        created_by=user,
+        at=at,
+    )
+    ledger_row = debit.transaction
+    log = CreditUsageLog.objects.create(
+        account_id=account.pk,
+        user=user if user is not None and user.pk else None,
+        credits_used=credits,
+        reference_id=reference_id,
+        transaction=ledger_row,
+        credits_value=debit.value,
+        created_at=ledger_row.created_at,
+        **wanted,
+    )
+    bump_operation_rollup(
+        account_id=account.pk,
+        at=ledger_row.created_at,
+        operation_type=cost.operation_type,
+        credits=credits,
+        cost_usd=wanted["cost_usd"],
+    )
+    return log
 
 
 def record_usage(
@@ -34,39 +167,17 @@ def record_usage(
     metadata: dict | None = None,
     at: datetime | None = None,
 ) -> CreditUsageLog:
-    """Deducts the price list's credits for the operation and logs it; InsufficientCredits leaves no trace."""
-    cost, credits = price_of(operation_type=operation_type, units=units)
-    with transaction.atomic():
-        debit = debit_credits(
-            account=account,
-            amount=credits,
-            description=f"{cost.display_name} ({units} × {cost.unit})",
-            metadata={"operation_type": operation_type, "units": units, "reference_id": reference_id},
-            created_by=user,
-            at=at,
-        )
-        ledger_row = debit.transaction
-        log = CreditUsageLog.objects.create(
-            account_id=account.pk,
-            user=user,
-            operation_type=operation_type,
-            units=units,
-            credits_used=credits,
-            cost_usd=cost_usd,
-            model=model,
-            tokens_input=tokens_input,
-            tokens_output=tokens_output,
-            reference_id=reference_id,
-            metadata=metadata or {},
-            transaction=ledger_row,
-            credits_value=debit.value,
-            created_at=ledger_row.created_at,
-        )
-        bump_operation_rollup(
-            account_id=account.pk,
-            at=ledger_row.created_at,
-            operation_type=operation_type,
-            credits=credits,
-            cost_usd=cost_usd,
-        )
-    return log
+    """meter_usage, returning the log (the first one when the job was metered before)."""
+    return meter_usage(
+        account=account,
+        user=user,
+        operation_type=operation_type,
+        units=units,
+        cost_usd=cost_usd,
+        model=model,
+        tokens_input=tokens_input,
+        tokens_output=tokens_output,
+        reference_id=reference_id,
+        metadata=metadata,
+        at=at,
+    ).log

@@ -16,7 +16,7 @@ from creditdesk.billing.serializers.ledger import (
     CreditUsageLogSerializer,
     RecordUsageSerializer,
 )
-from creditdesk.billing.services.usage import record_usage
+from creditdesk.billing.services.usage import meter_usage
 from creditdesk.core.idempotency import run_idempotently
 from creditdesk.core.serializers import validated
 from creditdesk.tenancy.permissions import CanSpendCredits
@@ -51,15 +51,23 @@ class UsageLogView(AccountScopedMixin, ListAPIView):
     selector = selectors.usage_log_list
 
     @extend_schema(
+        summary="Meter an operation",
+        description=(
+            "Charges the price list's credits for `units` of `operation_type` and logs the usage; 402 "
+            "(with `needed` and `available`) when the spendable balance is short. A job is charged once: "
+            "with a `reference_id` already metered in this account, the same body answers 200 with the first "
+            "usage log, another body 409 naming the fields that differ (no Idempotency-Key needed)."
+        ),
         request=RecordUsageSerializer,
-        responses={201: CreditUsageLogSerializer},
+        responses={201: CreditUsageLogSerializer, 200: CreditUsageLogSerializer},
         parameters=[IDEMPOTENCY_HEADER],
     )
     def post(self, request: TenantRequest) -> Response:
         def meter() -> Response:
             usage = validated(RecordUsageSerializer, request.data)
-            log = record_usage(account=request.account, user=request.user, **usage)
-            return Response(CreditUsageLogSerializer(log).data, status=status.HTTP_201_CREATED)
+            metered = meter_usage(account=request.account, user=request.user, **usage)
+            answer = status.HTTP_200_OK if metered.replayed else status.HTTP_201_CREATED
+            return Response(CreditUsageLogSerializer(metered.log).data, status=answer)
 
         return run_idempotently(request, account_id=request.account.pk, action=meter)
 
