@@ -4,7 +4,7 @@ import django_filters
 from django import forms
 from django_filters.fields import IsoDateTimeField
 
-from creditdesk.billing.models import CreditTransaction, CreditUsageLog
+from creditdesk.billing.models import CreditHold, CreditTransaction, CreditUsageLog
 
 
 class UtcIsoDateTimeField(IsoDateTimeField):
@@ -42,3 +42,11 @@ class UsageLogFilter(django_filters.FilterSet):
     class Meta:
         model = CreditUsageLog
         fields = ["operation_type", "created_after", "created_before"]
+
+
+class HoldFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=CreditHold.Status.choices)
+
+    class Meta:
+        model = CreditHold
+        fields = ["status"]

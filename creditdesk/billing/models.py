@@ -225,6 +225,12 @@ class CreditUsageLog(models.Model):
     reference_id = models.CharField(max_length=128, blank=True)
     metadata = models.JSONField(default=dict, blank=True)
     transaction = models.OneToOneField(CreditTransaction, on_delete=models.PROTECT, related_name="usage_log")
+    hold = models.ForeignKey(
+        "CreditHold", null=True, blank=True, on_delete=models.PROTECT, related_name="usage_logs"
+    )  # the hold this usage settled
+    # Reversed so far (units and credits): a reversal never returns more than was charged.
+    units_reversed = models.PositiveIntegerField(default=0, db_default=0)
+    credits_reversed = models.PositiveIntegerField(default=0, db_default=0)
     # The money the consumed credits were worth (their grants' cost basis): revenue for the margin report.
     credits_value = models.DecimalField(
         max_digits=18, decimal_places=4, default=Decimal("0"), db_default=Decimal("0")
@@ -243,7 +249,61 @@ class CreditUsageLog(models.Model):
                 fields=["account", "reference_id"],
                 condition=~models.Q(reference_id=""),
                 name="usage_job_once",
-            )
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    credits_reversed__lte=models.F("credits_used"), units_reversed__lte=models.F("units")
+                ),
+                name="usage_reversed_at_most_charged",
+            ),
+        ]
+
+
+class CreditHold(models.Model):
+    """Credits reserved for a running job: they count in `Account.held`, so nothing else can spend them,
+    until settles charge the actual use and the rest is released (by the caller, or at expires_at)."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        SETTLED = "settled", "Settled"
+        RELEASED = "released", "Released"
+        EXPIRED = "expired", "Expired"
+
+    account = models.ForeignKey("accounts.Account", on_delete=models.PROTECT, related_name="credit_holds")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    operation_type = models.CharField(max_length=32)
+    units = models.PositiveIntegerField(null=True, blank=True)  # as asked; None when asked in credits
+    credits = models.BigIntegerField()  # reserved when created
+    settled = models.BigIntegerField(default=0)  # charged so far (may pass `credits`: an overrun)
+    remaining = models.BigIntegerField()  # still reserved: counted in Account.held while active
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    reference_id = models.CharField(max_length=128, blank=True)
+    expires_in = models.PositiveIntegerField()  # seconds, as asked
+    metadata = models.JSONField(default=dict, blank=True)
+    expires_at = models.DateTimeField()
+    created_at = models.DateTimeField(default=timezone.now)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["account", "-created_at", "-id"], name="hold_account_recent"),
+            models.Index(
+                fields=["expires_at"], condition=models.Q(status="active"), name="hold_active_expiry"
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "reference_id"], condition=~models.Q(reference_id=""), name="hold_job_once"
+            ),
+            models.CheckConstraint(condition=models.Q(credits__gt=0), name="hold_credits_positive"),
+            models.CheckConstraint(
+                condition=models.Q(remaining__gte=0, remaining__lte=models.F("credits")),
+                name="hold_remaining_in_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status="active") | models.Q(remaining=0), name="hold_closed_holds_nothing"
+            ),
         ]
 
 

@@ -5,11 +5,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Self
 
-from django.db.models import Model, QuerySet, Sum
+from django.db.models import Model, Q, QuerySet, Sum
 from django.utils import timezone
 
 from creditdesk.billing.models import (
     CreditCost,
+    CreditGrant,
+    CreditHold,
     CreditPackage,
     CreditTransaction,
     CreditUsageLog,
@@ -20,6 +22,19 @@ from creditdesk.billing.models import (
     Payment,
     PaymentMethodConfig,
 )
+from creditdesk.billing.services.grants import next_grant_at
+
+
+@dataclass(frozen=True)
+class SourceCredits:
+    source: str
+    credits: int
+
+
+@dataclass(frozen=True)
+class NextExpiry:
+    credits: int
+    expires_at: datetime
 
 
 @dataclass(frozen=True)
@@ -27,7 +42,12 @@ class CreditBalance:
     credits: int
     plan_credits_per_month: int
     credits_used_this_month: int
-    credits_remaining: int
+    credits_remaining: int  # spendable: credits - held
+    held: int
+    breakdown: list[SourceCredits]
+    next_expiry: NextExpiry | None
+    plan_name: str | None
+    next_grant_at: datetime | None
 
 
 def month_start(now: datetime | None = None) -> datetime:
@@ -42,12 +62,48 @@ def credits_deducted_since(*, account: Any, since: datetime) -> int:
     return -(total or 0)
 
 
+def live_grant_totals(*, account: Any, now: datetime) -> tuple[list[SourceCredits], NextExpiry | None]:
+    """The live grants' credits by source (non-zero, in draw order of sources) and the soonest-expiring
+    ones, from one grouped query."""
+    rows = (
+        CreditGrant.objects.filter(account=account, remaining__gt=0, expired_at__isnull=True)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+        .values("source", "expires_at")
+        .annotate(credits=Sum("remaining"))
+        .order_by()
+    )
+    by_source: dict[str, int] = {}
+    soonest: NextExpiry | None = None
+    for row in rows:
+        by_source[row["source"]] = by_source.get(row["source"], 0) + row["credits"]
+        expires_at = row["expires_at"]
+        if expires_at is None:
+            continue
+        if soonest is None or expires_at < soonest.expires_at:
+            soonest = NextExpiry(credits=row["credits"], expires_at=expires_at)
+        elif expires_at == soonest.expires_at:
+            soonest = NextExpiry(credits=soonest.credits + row["credits"], expires_at=expires_at)
+    order = [choice for choice, _label in CreditGrant.Source.choices]
+    breakdown = [
+        SourceCredits(source=source, credits=by_source[source]) for source in order if by_source.get(source)
+    ]
+    return breakdown, soonest
+
+
 def credit_balance(*, account: Any) -> CreditBalance:
+    now = timezone.now()
+    breakdown, next_expiry = live_grant_totals(account=account, now=now)
+    plan = account.plan
     return CreditBalance(
         credits=account.credits,
-        plan_credits_per_month=account.plan.credits_per_month,
+        plan_credits_per_month=plan.credits_per_month,
         credits_used_this_month=credits_deducted_since(account=account, since=month_start()),
-        credits_remaining=account.credits,
+        credits_remaining=max(0, account.credits - account.held),
+        held=account.held,
+        breakdown=breakdown,
+        next_expiry=next_expiry,
+        plan_name=plan.name if plan else None,
+        next_grant_at=next_grant_at(account=account, now=now),
     )
 
 
@@ -105,6 +161,10 @@ def usage_log_list(*, account: Any) -> QuerySet[CreditUsageLog]:
     )
     rows.rollup_count = _rollup_rows(DailyOperationRollup, account)
     return rows
+
+
+def hold_list(*, account: Any) -> QuerySet[CreditHold]:
+    return CreditHold.objects.filter(account=account).order_by("-created_at", "-id")
 
 
 def active_credit_costs() -> QuerySet[CreditCost]:

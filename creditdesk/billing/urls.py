@@ -1,13 +1,17 @@
 from django.urls import path
 
 from creditdesk.billing import webhooks
-from creditdesk.billing.views import exports, ledger, notifications, purchases
+from creditdesk.billing.views import exports, holds, ledger, notifications, purchases
 
 urlpatterns = [
     path("credits/balance/balance/", ledger.CreditBalanceView.as_view(), name="credit-balance"),
     path("credits/balance/", ledger.CreditBalanceView.as_view(), name="credit-balance-short"),
     path("credits/usage/", ledger.UsageLogView.as_view(), name="credit-usage"),
     path("credits/usage/export/", exports.UsageLogExportView.as_view(), name="credit-usage-export"),
+    path("credits/holds/", holds.HoldListView.as_view(), name="credit-holds"),
+    path("credits/holds/<int:pk>/", holds.HoldDetailView.as_view(), name="credit-hold-detail"),
+    path("credits/holds/<int:pk>/settle/", holds.HoldSettleView.as_view(), name="credit-hold-settle"),
+    path("credits/holds/<int:pk>/release/", holds.HoldReleaseView.as_view(), name="credit-hold-release"),
     path("transactions/", ledger.TransactionListView.as_view(), name="credit-transactions"),
     path("transactions/export/", exports.TransactionExportView.as_view(), name="credit-transactions-export"),
     path("credit-costs/", ledger.CreditCostListView.as_view(), name="credit-costs"),

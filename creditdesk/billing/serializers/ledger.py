@@ -3,16 +3,32 @@ from decimal import Decimal
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from creditdesk.billing.models import CreditCost, CreditTransaction, CreditUsageLog
+from creditdesk.billing.models import CreditCost, CreditGrant, CreditTransaction, CreditUsageLog
 from creditdesk.core.serializers import StrictInputSerializer
 from creditdesk.core.validators import BoundedJSONObjectField
 
 
-class CreditBalanceSerializer(serializers.Serializer):
+class SourceCreditsSerializer(serializers.Serializer):
+    # A field named like Field.source: the stubs type that attribute, DRF takes it as a field name.
+    source = serializers.ChoiceField(choices=CreditGrant.Source.choices)  # type: ignore[assignment]
     credits = serializers.IntegerField()
+
+
+class NextExpirySerializer(serializers.Serializer):
+    credits = serializers.IntegerField()
+    expires_at = serializers.DateTimeField()
+
+
+class CreditBalanceSerializer(serializers.Serializer):
+    credits = serializers.IntegerField(help_text="The balance: every unexpired credit, held ones included.")
     plan_credits_per_month = serializers.IntegerField()
     credits_used_this_month = serializers.IntegerField()
-    credits_remaining = serializers.IntegerField()
+    credits_remaining = serializers.IntegerField(help_text="Spendable now: credits minus held.")
+    held = serializers.IntegerField(help_text="Reserved by active holds (jobs in flight).")
+    breakdown = SourceCreditsSerializer(many=True, help_text="Live credits by source, non-zero only.")
+    next_expiry = NextExpirySerializer(allow_null=True, help_text="The soonest-expiring credits, or null.")
+    plan_name = serializers.CharField(allow_null=True)
+    next_grant_at = serializers.DateTimeField(allow_null=True, help_text="When the next plan credits arrive.")
 
 
 class CreditTransactionSerializer(serializers.ModelSerializer):

@@ -592,3 +592,95 @@ def adjust_credits(*, account: Any, amount: int, reason: str, created_by: Any) -
         description=reason,
         created_by=created_by,
     )
+
+
+# --- holds: credits reserved in Account.held ----------------------------------------------------------
+
+
+def _reserve(*, account_id: int, credits: int, now: datetime) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {ACCOUNT_TABLE} SET held = held + %s WHERE id = %s AND credits - held >= %s "
+            "AND (next_expiry_at IS NULL OR next_expiry_at > %s) RETURNING held",
+            [credits, account_id, credits, _db_time(now)],
+        )
+        return cursor.fetchone() is not None
+
+
+def reserve_credits(*, account: Any, credits: int, now: datetime | None = None) -> None:
+    """Moves `credits` of the spendable balance into `held`, in one conditional UPDATE; InsufficientCredits
+    (nothing changed) when the spendable balance is short. Grants due to expire leave first."""
+    _positive(credits)
+    now = now or timezone.now()
+    if not _reserve(account_id=account.pk, credits=credits, now=now):
+        state = read_account_state(account.pk)
+        reserved = False
+        if state.next_expiry_at is not None and state.next_expiry_at <= now:
+            with transaction.atomic():
+                lock_account(account=account, now=now)
+                reserved = _reserve(account_id=account.pk, credits=credits, now=now)
+        if not reserved:
+            raise InsufficientCredits(needed=credits, available=_read_balance(account.pk))
+
+
+def unreserve_credits(*, account: Any, credits: int) -> None:
+    """Frees held credits (a hold released or closed); the CHECK (held >= 0) refuses freeing more."""
+    _positive(credits)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {ACCOUNT_TABLE} SET held = held - %s WHERE id = %s RETURNING held", [credits, account.pk]
+        )
+
+
+def debit_reserved(
+    *,
+    account: Any,
+    amount: int,
+    covered: int,
+    unreserve: int,
+    transaction_type: str = TxType.DEDUCTION,
+    description: str,
+    metadata: dict | None = None,
+    created_by: Any = None,
+    at: datetime | None = None,
+) -> Debit:
+    """Charges `amount` credits of which `covered` were held for it, and frees `unreserve` (>= covered)
+    held credits, in one conditional UPDATE: the part beyond `covered` must fit in what is spendable
+    once `unreserve` is freed, else InsufficientCredits and nothing changes. Call it holding the account's
+    lock (lock_account), so that due grants expired first."""
+    _positive(amount)
+    if not 0 <= covered <= min(amount, unreserve):
+        raise ValueError("covered must be within both the amount and the credits freed")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {ACCOUNT_TABLE} SET credits = credits - %s, held = held - %s WHERE id = %s "
+            "AND credits - %s >= 0 AND (%s OR credits - %s >= held - %s) RETURNING credits",
+            [amount, unreserve, account.pk, amount, amount == covered, amount, unreserve],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        state = read_account_state(account.pk)
+        raise InsufficientCredits(
+            needed=amount - covered, available=max(0, state.credits - state.held + unreserve - covered)
+        )
+    now = at or timezone.now()
+    drawn: list[Decimal] = []
+
+    def draw(ledger_row: CreditTransaction) -> None:
+        drawn.append(_draw(row=ledger_row, credits=amount, now=now))
+
+    ledger_row = _write(
+        account=account,
+        delta=-amount,
+        transaction_type=transaction_type,
+        description=description,
+        reference="",
+        metadata=metadata,
+        created_by=created_by,
+        at=at,
+        then=draw,
+        balance=int(row[0]),
+    )
+    if ledger_row is None:  # unreachable: the balance changed above and _write only records it
+        raise RuntimeError("debit_reserved: the ledger row was not written")
+    return Debit(transaction=ledger_row, value=drawn[0])

@@ -13,7 +13,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from creditdesk.billing.models import CreditCost, CreditUsageLog
-from creditdesk.billing.services.ledger import bump_operation_rollup, debit_credits
+from creditdesk.billing.services.ledger import Debit, bump_operation_rollup, debit_credits
 from creditdesk.core.errors import Conflict, ValidationFailed
 
 # What makes two requests for one job "the same body": what the caller says about the job.
@@ -119,35 +119,54 @@ def _charge(
     wanted: dict[str, Any],
     reference_id: str,
     at: datetime | None,
-    transaction_type: str = "deduction",
 ) -> CreditUsageLog:
     """The deduction and its usage log (and rollup), in the caller's transaction."""
-    units = wanted["units"]
     debit = debit_credits(
         account=account,
         amount=credits,
-        transaction_type=transaction_type,
-        description=f"{cost.display_name} ({units} × {cost.unit})",
-        metadata={"operation_type": cost.operation_type, "units": units, "reference_id": reference_id},
+        description=usage_description(cost=cost, units=wanted["units"]),
+        metadata={
+            "operation_type": cost.operation_type,
+            "units": wanted["units"],
+            "reference_id": reference_id,
+        },
         created_by=user,
         at=at,
     )
+    return log_usage(account=account, user=user, debit=debit, wanted=wanted, reference_id=reference_id)
+
+
+def usage_description(*, cost: CreditCost, units: int) -> str:
+    return f"{cost.display_name} ({units} × {cost.unit})"
+
+
+def log_usage(
+    *,
+    account: Any,
+    user: Any,
+    debit: Debit,
+    wanted: dict[str, Any],
+    reference_id: str = "",
+    hold: Any = None,
+) -> CreditUsageLog:
+    """The usage log of a deduction already written, and its operation rollup."""
     ledger_row = debit.transaction
     log = CreditUsageLog.objects.create(
         account_id=account.pk,
         user=user if user is not None and user.pk else None,
-        credits_used=credits,
+        credits_used=-ledger_row.amount,
         reference_id=reference_id,
         transaction=ledger_row,
         credits_value=debit.value,
         created_at=ledger_row.created_at,
+        hold=hold,
         **wanted,
     )
     bump_operation_rollup(
         account_id=account.pk,
         at=ledger_row.created_at,
-        operation_type=cost.operation_type,
-        credits=credits,
+        operation_type=wanted["operation_type"],
+        credits=-ledger_row.amount,
         cost_usd=wanted["cost_usd"],
     )
     return log

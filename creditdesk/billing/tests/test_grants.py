@@ -8,7 +8,6 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 
-from creditdesk.accounts import services as account_services
 from creditdesk.billing.models import CreditDraw, CreditGrant, CreditTransaction, Plan
 from creditdesk.billing.services.grants import expire_credits, grant_plan_period
 from creditdesk.billing.services.ledger import (
@@ -37,23 +36,6 @@ def draws_of(row: CreditTransaction) -> dict[str, int]:
         d.grant.reference: d.credits
         for d in CreditDraw.objects.filter(transaction=row).select_related("grant")
     }
-
-
-def test_a_new_account_gets_its_first_month_once_even_when_the_monthly_job_runs_that_month(db) -> None:
-    _user, account = account_services.register_account(
-        email="new@startup.io", password="correct-horse-battery-staple", account_name="Startup"
-    )
-    report = grant_monthly_credits()
-    account.refresh_from_db()
-    assert account.credits == account.plan.credits_per_month == 100
-    assert report.granted == 0 and report.already_granted >= 1
-    grant = CreditGrant.objects.get(account=account)
-    assert (grant.source, grant.amount, grant.expires_at) == (
-        "plan",
-        100,
-        grant.period_start + timedelta(days=31),
-    )
-    assert_ledger_consistent(account)
 
 
 def test_every_grant_path_records_a_grant_with_its_source(make_account, owner) -> None:

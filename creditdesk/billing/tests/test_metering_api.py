@@ -1,6 +1,8 @@
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from creditdesk.accounts.models import Account
@@ -106,12 +108,20 @@ def test_the_balance_shows_credits_allowance_and_this_months_use(
     owner_client: APIClient, account: Account
 ) -> None:
     owner_client.post(USAGE, {"operation_type": "clustering", "units": 2}, format="json")
+    next_month = (timezone.now().replace(day=1) + timedelta(days=32)).replace(
+        day=1, hour=0, minute=0, second=0, microsecond=0
+    )
     for path in (BALANCE, "/api/v1/billing/credits/balance/"):
         assert owner_client.get(path).json()["data"] == {
             "credits": 980,
             "plan_credits_per_month": 100,
             "credits_used_this_month": 20,
             "credits_remaining": 980,
+            "held": 0,
+            "breakdown": [{"source": "promotion", "credits": 980}],
+            "next_expiry": None,
+            "plan_name": "Free",
+            "next_grant_at": next_month.isoformat().replace("+00:00", "Z"),
         }
 
 

@@ -33,9 +33,18 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
 
 
 class CreditBalanceView(APIView):
-    @extend_schema(responses=CreditBalanceSerializer)
+    @extend_schema(
+        summary="The account's credit balance",
+        description=(
+            "`credits` is the balance, `held` what active holds reserve, `credits_remaining` what may be "
+            "spent now (credits - held); `breakdown` the live credits by grant source, `next_expiry` the "
+            "soonest-expiring ones, `next_grant_at` when the plan's next monthly credits arrive."
+        ),
+        responses=CreditBalanceSerializer,
+    )
     def get(self, request: TenantRequest) -> Response:
-        return Response(asdict(selectors.credit_balance(account=request.account)))
+        balance = selectors.credit_balance(account=request.account)
+        return Response(CreditBalanceSerializer(asdict(balance)).data)
 
 
 class TransactionListView(AccountScopedMixin, ListAPIView):
