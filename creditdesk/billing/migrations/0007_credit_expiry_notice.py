@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("billing", "0005_notification_settings"),
+        ("billing", "0006_invoice_needs_review"),
     ]
 
     operations = [
