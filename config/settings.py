@@ -275,6 +275,10 @@ TASKS = {
 # --- Outbound webhooks -----------------------------------------------------------------------------------
 WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "10"))
 WEBHOOK_DISABLE_AFTER_FAILURES = int(os.environ.get("WEBHOOK_DISABLE_AFTER_FAILURES", "100"))
+# The backoff starts here and grows fourfold per attempt (capped at a day); the reliability suite shortens it.
+WEBHOOK_FIRST_RETRY_SECONDS = float(os.environ.get("WEBHOOK_FIRST_RETRY_SECONDS", "30"))
+# How often the worker looks for retries that came due and for deliveries a dead worker left behind.
+WEBHOOK_RETRY_SWEEP_SECONDS = int(os.environ.get("WEBHOOK_RETRY_SWEEP_SECONDS", "15"))
 # http:// and private or loopback addresses, for a receiver on the same machine; never in production.
 WEBHOOK_ALLOW_PRIVATE_URLS = env_bool("WEBHOOK_ALLOW_PRIVATE_URLS", default=DEBUG)
 

@@ -477,3 +477,10 @@ class NotificationSettings(models.Model):
 
     def __str__(self) -> str:
         return f"notifications of {self.account_id}"
+
+
+class CreditExpiryNotice(models.Model):
+    """That `credits.expiring` went out for a grant: its primary key makes it once per grant."""
+
+    grant = models.OneToOneField(CreditGrant, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)

@@ -2,10 +2,11 @@
 
 from datetime import timedelta
 
+from django.apps import apps
 from django_tasks import task
 
-from creditdesk.accounts.models import Account
-from creditdesk.billing.services.alerts import mail_alert
+from creditdesk.billing.services.alerts import mail_alert, notify_expiring_credits
+from creditdesk.billing.services.grants import expire_credits
 from creditdesk.billing.services.payments import expire_bank_transfers
 from creditdesk.billing.services.subscriptions import grant_monthly_credits
 from creditdesk.events.scheduling import register_periodic
@@ -30,6 +31,22 @@ register_periodic(
 
 
 @task()
+def expire_credits_task() -> int:
+    return expire_credits().credits
+
+
+@task()
+def notify_expiring_credits_task() -> int:
+    return notify_expiring_credits()
+
+
+register_periodic(name="billing.expire_credits", every=timedelta(minutes=1), task=expire_credits_task)
+register_periodic(
+    name="billing.notify_expiring_credits", every=timedelta(hours=1), task=notify_expiring_credits_task
+)
+
+
+@task()
 def mail_balance_alert(*, account_id: int, event_type: str, data: dict) -> bool:
-    account = Account.objects.filter(pk=account_id).first()
+    account = apps.get_model("accounts", "Account").objects.filter(pk=account_id).first()
     return account is not None and mail_alert(account=account, type=event_type, data=data)

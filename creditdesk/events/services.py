@@ -28,10 +28,9 @@ from creditdesk.tenancy.roles import Role
 
 logger = logging.getLogger(__name__)
 
-# Retries after the first attempt: 30 s, 2 min, 8 min, 32 min, ~2 h, ~8.5 h, then daily; ten attempts
-# span about three and a half days before a delivery is given up.
+# Retries after the first attempt: 30 s, 2 min, 8 min, 32 min, ~2 h, ~8.5 h, then daily (with the default
+# WEBHOOK_FIRST_RETRY_SECONDS); ten attempts span about three and a half days before a delivery gives up.
 MAX_ATTEMPTS = 10
-FIRST_RETRY_SECONDS = 30
 BACKOFF_FACTOR = 4
 MAX_RETRY_DELAY = timedelta(hours=24)
 ERROR_TEXT_LIMIT = 255
@@ -39,7 +38,7 @@ ERROR_TEXT_LIMIT = 255
 
 def retry_delay(*, attempt: int) -> timedelta:
     """How long to wait after failed attempt number `attempt` (1-based) before the next one."""
-    delay = timedelta(seconds=FIRST_RETRY_SECONDS * BACKOFF_FACTOR ** (attempt - 1))
+    delay = timedelta(seconds=settings.WEBHOOK_FIRST_RETRY_SECONDS * BACKOFF_FACTOR ** (attempt - 1))
     return min(delay, MAX_RETRY_DELAY)
 
 
@@ -193,7 +192,8 @@ class AttemptResult:
 
 def _claim(*, delivery_id: int, now: datetime) -> bool:
     """Takes the delivery for one attempt unless it is done, not due, or held by another worker."""
-    lease = timedelta(seconds=settings.WEBHOOK_TIMEOUT_SECONDS + 30)
+    # Longer than one attempt can take (connect and read each get the timeout), so a live worker keeps it.
+    lease = timedelta(seconds=2 * settings.WEBHOOK_TIMEOUT_SECONDS + 5)
     return bool(
         Delivery.objects.filter(pk=delivery_id, status=Delivery.Status.PENDING, next_attempt_at__lte=now)
         .filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now))

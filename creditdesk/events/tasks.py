@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+from django.conf import settings
 from django_tasks import task
 
 from creditdesk.core.idempotency import purge_expired_keys
@@ -26,5 +27,9 @@ def purge_idempotency_keys() -> int:
     return purge_expired_keys()
 
 
-register_periodic(name="events.deliver_due_webhooks", every=timedelta(seconds=15), task=deliver_due_webhooks)
+register_periodic(
+    name="events.deliver_due_webhooks",
+    every=timedelta(seconds=settings.WEBHOOK_RETRY_SWEEP_SECONDS),
+    task=deliver_due_webhooks,
+)
 register_periodic(name="core.purge_idempotency_keys", every=timedelta(hours=24), task=purge_idempotency_keys)

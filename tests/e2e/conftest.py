@@ -77,6 +77,7 @@ def _wait_for_health(base_url: str, server: subprocess.Popen, log: Path, timeout
 
 
 SERVER_LOG = pytest.StashKey[Path]()
+WORKER_LOG = pytest.StashKey[Path]()
 
 
 # Not named live_server: pytest-django reserves that name and would set up a test database for it.
@@ -93,6 +94,8 @@ def server_url(tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Co
         "DEBUG": "1",
         "API_RATE_LIMIT": "off",
         "PYTHONUNBUFFERED": "1",
+        # pytest's settings put tasks on the immediate backend in os.environ; the server queues for the worker.
+        "TASKS_BACKEND": "django_tasks_db.DatabaseBackend",
     }
     manage = [_python(), "manage.py"]
     for command in (["migrate", "--noinput"], ["seed_catalog"]):
@@ -114,10 +117,28 @@ def server_url(tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Co
             stdout=log_file,
             stderr=subprocess.STDOUT,
         )
+        # The background worker beside the server, as `make run` starts it (webhooks, alert emails).
+        worker_log = tmp / "worker.log"
+        pytestconfig.stash[WORKER_LOG] = worker_log
+        worker = subprocess.Popen(
+            [*manage, "run_worker", "--interval", "0.5"],
+            cwd=REPO,
+            env=env,
+            stdout=worker_log.open("w"),
+            stderr=subprocess.STDOUT,
+        )
         try:
             _wait_for_health(base_url, server, log)
+            if worker.poll() is not None:
+                pytest.fail(f"the worker exited with {worker.returncode}:\n{worker_log.read_text()}")
             yield base_url
         finally:
+            worker.terminate()
+            try:
+                worker.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+                worker.wait()
             server.terminate()
             try:
                 server.wait(timeout=10)
@@ -207,3 +228,9 @@ def invitation_path(server_url: str, pytestconfig: pytest.Config):
         return match.group(0)
 
     return find
+
+
+@pytest.fixture
+def worker_log(server_url: str, pytestconfig: pytest.Config) -> Path:
+    """The background worker's output (the console email backend writes its mails there)."""
+    return pytestconfig.stash[WORKER_LOG]

@@ -22,6 +22,7 @@ CHECK_MODULES = (
     "checks_schema",
     "checks_faults",
     "checks_inputs",
+    "checks_events",
 )
 
 

@@ -8,13 +8,15 @@ It runs on every balance change, so it compares integers already on the account 
 only when something crossed.
 """
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
+from django.utils import timezone
 
-from creditdesk.billing.models import NotificationSettings
+from creditdesk.billing.models import CreditExpiryNotice, CreditGrant, NotificationSettings
 from creditdesk.events.services import emit
 
 EMAIL_SWITCHES = {
@@ -97,3 +99,47 @@ def mail_alert(*, account: Any, type: str, data: dict[str, Any]) -> bool:
     subject, body = _subject_and_body(account=account, type=type, data=data)
     send_mail(subject=subject, message=body, from_email=None, recipient_list=recipients)
     return True
+
+
+MAX_NOTICE_DAYS = 90
+
+
+def notify_expiring_credits(*, now: datetime | None = None) -> int:
+    """Emits `credits.expiring` (and mails it, unless turned off) once for each grant with credits left
+    that expires within its account's notice period; returns how many went out."""
+    now = now or timezone.now()
+    candidates = (
+        CreditGrant.objects.filter(
+            expired_at__isnull=True,
+            remaining__gt=0,
+            expires_at__gt=now,
+            expires_at__lte=now + timedelta(days=MAX_NOTICE_DAYS),
+        )
+        .exclude(pk__in=CreditExpiryNotice.objects.values("grant_id"))
+        .select_related("account")
+        .order_by("expires_at")
+    )
+    notice_days: dict[int, int] = {}
+    sent = 0
+    for grant in candidates:
+        account = grant.account
+        if account.pk not in notice_days:
+            notice_days[account.pk] = settings_of(account=account).expiring_notice_days
+        if grant.expires_at is None or grant.expires_at > now + timedelta(days=notice_days[account.pk]):
+            continue
+        with transaction.atomic():
+            _, created = CreditExpiryNotice.objects.get_or_create(grant=grant)
+            if not created:
+                continue
+            _alert(
+                account=account,
+                type="credits.expiring",
+                data={
+                    "grant_id": grant.pk,
+                    "amount": grant.remaining,
+                    "source": grant.source,
+                    "expires_at": grant.expires_at.isoformat(),
+                },
+            )
+        sent += 1
+    return sent

@@ -161,3 +161,47 @@ def test_parallel_deductions_across_the_threshold_emit_one_balance_low(make_acco
     account.refresh_from_db()
     assert account.credits == 200
     assert alerts(account) == [("balance.low", {"balance": 500, "threshold": 500})]
+
+
+# --- credits.expiring ------------------------------------------------------------------------------------
+
+
+def test_credits_expiring_within_the_notice_period_are_announced_once_per_grant(
+    account, owner, django_capture_on_commit_callbacks
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from creditdesk.billing.services.alerts import notify_expiring_credits
+
+    now = timezone.now()
+    grant_credits(account=account, amount=300, description="promo", expires_at=now + timedelta(days=5))
+    grant_credits(account=account, amount=200, description="later", expires_at=now + timedelta(days=30))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert notify_expiring_credits(now=now) == 1
+        assert notify_expiring_credits(now=now + timedelta(hours=1)) == 0
+
+    (expiring,) = Event.objects.filter(account=account, type="credits.expiring")
+    assert expiring.data["amount"] == 300
+    assert [m.to for m in mail.outbox] == [[owner.email]]
+    assert "300 credits" in mail.outbox[0].subject
+
+    # The later grant enters its notice period 23 days on.
+    assert notify_expiring_credits(now=now + timedelta(days=23, hours=1)) == 1
+    assert Event.objects.filter(account=account, type="credits.expiring").count() == 2
+
+
+def test_the_notice_period_is_each_accounts_own(account):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from creditdesk.billing.services.alerts import notify_expiring_credits, update_notification_settings
+
+    now = timezone.now()
+    update_notification_settings(account=account, expiring_notice_days=2)
+    grant_credits(account=account, amount=50, description="promo", expires_at=now + timedelta(days=5))
+    assert notify_expiring_credits(now=now) == 0
+    assert notify_expiring_credits(now=now + timedelta(days=3, hours=1)) == 1

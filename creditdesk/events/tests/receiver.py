@@ -4,6 +4,7 @@ script of responses (a status code, or a delay in seconds before answering 200).
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -22,22 +23,30 @@ class Receiver:
     # before answering 200. When the script runs out, every request gets `then`.
     script: deque = field(default_factory=deque)
     then: int = 200
+    # Instead of the script: called with the request's number (from 0), returns the step.
+    policy: Callable[[int], int | float] | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
     def respond(self) -> tuple[float, int]:
-        step = self.script.popleft() if self.script else self.then
+        with self.lock:
+            if self.policy is not None:
+                step = self.policy(len(self.received))
+            else:
+                step = self.script.popleft() if self.script else self.then
         if isinstance(step, float):
             return step, 200
         return 0.0, int(step)
 
 
-def start_receiver() -> tuple[Receiver, ThreadingHTTPServer]:
+def start_receiver(port: int = 0) -> tuple[Receiver, ThreadingHTTPServer]:
     state: Receiver
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("content-length", "0")))
             delay, status = state.respond()
-            state.received.append(Received(headers=dict(self.headers.items()), body=body))
+            with state.lock:
+                state.received.append(Received(headers=dict(self.headers.items()), body=body))
             if delay:
                 time.sleep(delay)
             try:
@@ -51,7 +60,7 @@ def start_receiver() -> tuple[Receiver, ThreadingHTTPServer]:
         def log_message(self, format: str, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
     server.daemon_threads = True
     state = Receiver(url=f"http://127.0.0.1:{server.server_address[1]}/hooks")
     threading.Thread(target=server.serve_forever, daemon=True).start()

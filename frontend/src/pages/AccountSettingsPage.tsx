@@ -2,6 +2,8 @@ import { useState, type FormEvent } from 'react';
 import { TextField } from '../components/Field';
 import { FormError, fieldErrorsOf } from '../components/FormError';
 import { QueryState } from '../components/QueryState';
+import { NotificationsSection } from '../components/NotificationsSection';
+import { WebhooksSection } from '../components/WebhooksSection';
 import { formatCredits, formatMoney } from '../lib/format';
 import { useAccountSettings, useUpdateAccountSettings } from '../services/account.api';
 import { canManage } from '../lib/roles';
@@ -94,6 +96,8 @@ export default function AccountSettingsPage() {
               <h2 id="details-heading">Account and billing details</h2>
               <SettingsForm account={account} editable={canManage(role)} />
             </section>
+            <NotificationsSection editable={canManage(role)} />
+            {canManage(role) && <WebhooksSection />}
           </>
         )}
       </QueryState>
