@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0003_account_held_and_next_expiry"),
-        ("billing", "0005_usage_job_charged_once"),
+        ("billing", "0008_usage_job_charged_once"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

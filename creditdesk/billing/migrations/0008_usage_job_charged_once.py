@@ -25,7 +25,7 @@ def mark_duplicate_jobs(apps, schema_editor) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("billing", "0004_balances_become_grants")]
+    dependencies = [("billing", "0007_credit_expiry_notice")]
 
     operations = [
         migrations.RunPython(mark_duplicate_jobs, migrations.RunPython.noop),
