@@ -12,7 +12,6 @@ def copy_email_and_role_from_the_invited_user(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0003_account_held_and_next_expiry"),
         ("accounts", "0004_account_low_balance_threshold"),
     ]
 
