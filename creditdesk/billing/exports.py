@@ -14,6 +14,8 @@ from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 
+from creditdesk.core.money import to_cost
+
 EXPORT_CHUNK_SIZE = 2000
 
 TRANSACTION_COLUMNS = [
@@ -39,7 +41,6 @@ USAGE_COLUMNS = [
     "reference_id",
 ]
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-_COST_PLACES = Decimal("0.0001")
 
 
 class _Echo:
@@ -64,7 +65,7 @@ def _cell(value: Any) -> Any:
 def _usage_row(row: tuple) -> tuple:
     (pk, created_at, operation_type, units, credits_used, cost, model, tokens_in, tokens_out, ref) = row
     reported = cost is not None
-    cost_text = str((cost or Decimal("0")).quantize(_COST_PLACES))
+    cost_text = str(to_cost(cost or Decimal("0")))
     return (
         pk,
         created_at,
