@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from creditdesk.accounts.urls import account_urlpatterns, auth_urlpatterns
 from creditdesk.core import views as core_views
@@ -17,7 +17,7 @@ api_v1 = [
 urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),
     re_path(r"^api/", core_views.api_not_found),
     path("admin/", admin.site.urls),
     re_path(r"^(?!static/|assets/).*$", core_views.spa_index, name="spa"),

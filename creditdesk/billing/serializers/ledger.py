@@ -4,6 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from creditdesk.billing.models import CreditCost, CreditGrant, CreditTransaction, CreditUsageLog
+from creditdesk.core.money import to_cost
 from creditdesk.core.serializers import StrictInputSerializer
 from creditdesk.core.validators import BoundedJSONObjectField
 
@@ -46,9 +47,6 @@ class CreditTransactionSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-COST_PLACES = Decimal("0.0001")
-
-
 class CreditUsageLogSerializer(serializers.ModelSerializer):
     """`cost_usd` is always a decimal string a client can format as money. A caller that reported no cost
     leaves it unknown (stored as NULL): it answers "0.0000" with `cost_reported: false`, so a zero that was
@@ -63,7 +61,7 @@ class CreditUsageLogSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.DecimalField(max_digits=14, decimal_places=4))
     def get_cost_usd(self, log: CreditUsageLog) -> str:
-        return str((log.cost_usd or Decimal("0")).quantize(COST_PLACES))
+        return str(to_cost(log.cost_usd or Decimal("0")))
 
     def get_cost_reported(self, log: CreditUsageLog) -> bool:
         return log.cost_usd is not None
