@@ -1,5 +1,6 @@
 """creditdesk settings: every value comes from the environment (see README, "Configuration")."""
 
+import hashlib
 import os
 from datetime import timedelta
 from decimal import Decimal
@@ -173,6 +174,8 @@ if DEBUG:
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # First: it claims only `cdk_live_` keys and leaves every other bearer token to the JWT class.
+        "creditdesk.tenancy.authentication.ApiKeyAuthentication",
         "creditdesk.tenancy.authentication.AccountJWTAuthentication",
         "creditdesk.tenancy.authentication.AccountSessionAuthentication",
     ],
@@ -262,6 +265,12 @@ INVITATION_TTL_DAYS = 7
 # Invitations (and resends) per account, and per recipient address across all accounts ("off" disables).
 INVITATION_ACCOUNT_RATE_LIMIT = os.environ.get("INVITATION_ACCOUNT_RATE_LIMIT", "30/hour")
 INVITATION_RECIPIENT_RATE_LIMIT = os.environ.get("INVITATION_RECIPIENT_RATE_LIMIT", "3/day")
+# API keys are stored as HMAC-SHA256 under this key. Set it explicitly in production so that SECRET_KEY
+# can be rotated without invalidating every service's key; by default it is derived from SECRET_KEY.
+API_KEY_HASH_KEY = (
+    os.environ.get("API_KEY_HASH_KEY", "")
+    or hashlib.sha256(("creditdesk.api-key-hash:" + SECRET_KEY).encode()).hexdigest()
+)
 
 # --- Background tasks (django-tasks; see README "Background work") ----------------------------------------
 # The database backend stores a task in the transaction that enqueues it; `manage.py run_worker` runs them.

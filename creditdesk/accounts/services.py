@@ -29,6 +29,7 @@ from creditdesk.billing.models import Plan
 from creditdesk.billing.services.grants import grant_signup_credits
 from creditdesk.core.errors import ApplicationError, NotFound, PermissionDenied, ValidationFailed
 from creditdesk.events.services import emit
+from creditdesk.tenancy.api_keys import note_creator_removed
 from creditdesk.tenancy.audit import record_audit
 from creditdesk.tenancy.authentication import is_active_member
 from creditdesk.tenancy.roles import MANAGERS, Role
@@ -626,3 +627,4 @@ def remove_member(*, account: Account, actor: User, member_id: Any, ip: str | No
             type="member.removed",
             data={"user_id": member.pk, "email": member.email, "removed_by": actor.email},
         )
+        note_creator_removed(account=account, member=member, actor=actor, ip=ip)

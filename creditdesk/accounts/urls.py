@@ -1,6 +1,6 @@
 from django.urls import path
 
-from creditdesk.accounts import views
+from creditdesk.accounts import api_keys, views
 
 auth_urlpatterns = [
     path("register/", views.RegisterView.as_view(), name="auth-register"),
@@ -30,4 +30,11 @@ account_urlpatterns = [
     ),
     path("invitations/<int:invitation_id>/", views.InvitationView.as_view(), name="account-invitation"),
     path("audit-log/", views.AuditLogListView.as_view(), name="account-audit-log"),
+    path("api-keys/", api_keys.ApiKeyListView.as_view(), name="account-api-keys"),
+    path("api-keys/<int:key_id>/", api_keys.ApiKeyDetailView.as_view(), name="account-api-key"),
+    path(
+        "team/<int:member_id>/spending-caps/",
+        api_keys.MemberSpendingCapView.as_view(),
+        name="account-member-spending-caps",
+    ),
 ]

@@ -79,6 +79,10 @@ class CreditTransaction(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The service key that made this change, when one did (keys are revoked, never deleted).
+    api_key = models.ForeignKey(
+        "tenancy.ApiKey", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     objects = LedgerQuerySet.as_manager()
@@ -213,6 +217,10 @@ class CreditUsageLog(models.Model):
 
     account = models.ForeignKey("accounts.Account", on_delete=models.PROTECT, related_name="usage_logs")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    # The service key that metered this, when one did; `user` is then empty (a key is no member).
+    api_key = models.ForeignKey(
+        "tenancy.ApiKey", null=True, blank=True, on_delete=models.PROTECT, related_name="usage_logs"
+    )
     operation_type = models.CharField(max_length=32)
     units = models.PositiveIntegerField(default=1)
     credits_used = models.PositiveIntegerField()

@@ -9,6 +9,7 @@ class ErrorCode(StrEnum):
     NOT_FOUND = "not_found"
     PERMISSION_DENIED = "permission_denied"
     INSUFFICIENT_CREDITS = "insufficient_credits"
+    SPENDING_CAP_EXCEEDED = "spending_cap_exceeded"
     IDEMPOTENCY_MISMATCH = "idempotency_key_mismatch"
     IDEMPOTENCY_IN_PROGRESS = "idempotency_key_in_progress"
     CONFLICT = "conflict"

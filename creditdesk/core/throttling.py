@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.conf import settings
 from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle, UserRateThrottle
@@ -14,6 +16,13 @@ class ApiUserRateThrottle(UserRateThrottle):
 
     def get_rate(self) -> str | None:
         return _rate_or_none(settings.API_RATE_LIMIT)
+
+    def get_cache_key(self, request: Request, view: Any) -> str | None:
+        # A service's API key has no user id: it counts under its own ident, one bucket per key.
+        ident = getattr(request.user, "throttle_ident", None)
+        if ident:
+            return self.cache_format % {"scope": self.scope, "ident": ident}
+        return super().get_cache_key(request, view)
 
 
 class LoginIPThrottle(SimpleRateThrottle):

@@ -3,7 +3,10 @@ from typing import Any
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 
+from creditdesk.tenancy.models import ApiKey
 from creditdesk.tenancy.roles import MANAGERS, SPENDERS
+
+KEYS_REFUSED = "API keys are not accepted here: this endpoint needs a signed-in member."
 
 
 def has_account(request: Request) -> bool:
@@ -11,32 +14,63 @@ def has_account(request: Request) -> bool:
     return bool(user and user.is_authenticated and getattr(request, "account", None) is not None)
 
 
-class IsAccountMember(BasePermission):
-    """Any active member of an account (the default for every API view)."""
-
-    def has_permission(self, request: Request, view: Any) -> bool:
-        return has_account(request)
-
-
 def has_role(request: Request, roles: frozenset[str]) -> bool:
     return has_account(request) and getattr(request.user, "role", None) in roles
 
 
-class IsAccountManager(BasePermission):
+def required_scope(view: Any, method: str) -> str | None:
+    """The scope a key needs for this view and method; None when the view does not accept keys.
+
+    A view accepts keys only by declaring `api_key_scopes = {"GET": ..., "POST": ...}`: everything else
+    (settings, team, purchases, key management) is for signed-in members only.
+    """
+    scopes: dict[str, str] = getattr(view, "api_key_scopes", None) or {}
+    return scopes.get("GET" if method == "HEAD" else method)
+
+
+class TenantPermission(BasePermission):
+    """Members pass by role (`member_allowed`); API keys pass only where the view declares the scope."""
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        auth = getattr(request, "auth", None)
+        api_key = auth if isinstance(auth, ApiKey) else None
+        if api_key is None:
+            return self.member_allowed(request, view)
+        scope = required_scope(view, request.method or "")
+        if scope is None:
+            self.message = KEYS_REFUSED
+            return False
+        if scope not in api_key.scopes:
+            self.message = f"This API key lacks the scope {str(scope)!r}."
+            return False
+        return has_account(request)
+
+    def member_allowed(self, request: Request, view: Any) -> bool:
+        raise NotImplementedError
+
+
+class IsAccountMember(TenantPermission):
+    """Any active member of an account (the default for every API view)."""
+
+    def member_allowed(self, request: Request, view: Any) -> bool:
+        return has_account(request)
+
+
+class IsAccountManager(TenantPermission):
     """Owners and admins, for reads and writes alike."""
 
     message = "Only the account's owners and admins may do this."
 
-    def has_permission(self, request: Request, view: Any) -> bool:
+    def member_allowed(self, request: Request, view: Any) -> bool:
         return has_role(request, MANAGERS)
 
 
-class MembersReadRolesWrite(BasePermission):
+class MembersReadRolesWrite(TenantPermission):
     """Every member reads; only `writers` change anything."""
 
     writers: frozenset[str]
 
-    def has_permission(self, request: Request, view: Any) -> bool:
+    def member_allowed(self, request: Request, view: Any) -> bool:
         return has_account(request) if request.method in SAFE_METHODS else has_role(request, self.writers)
 
 

@@ -5,6 +5,8 @@ from typing import Any
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.plumbing import build_bearer_security_scheme_object
 
+from creditdesk.tenancy.permissions import required_scope
+
 
 class AccountJWTScheme(OpenApiAuthenticationExtension):
     target_class = "creditdesk.tenancy.authentication.AccountJWTAuthentication"
@@ -22,3 +24,26 @@ class AccountSessionScheme(OpenApiAuthenticationExtension):
 
     def get_security_definition(self, auto_schema: Any) -> dict:
         return {"type": "apiKey", "in": "cookie", "name": "sessionid"}
+
+
+class ApiKeyScheme(OpenApiAuthenticationExtension):
+    """Listed only on the operations that accept keys, with the scope they need."""
+
+    target_class = "creditdesk.tenancy.authentication.ApiKeyAuthentication"
+    name = ["apiKeyBearer", "apiKeyHeader"]
+
+    def get_security_definition(self, auto_schema: Any) -> list[dict]:
+        bearer = build_bearer_security_scheme_object(
+            header_name="AUTHORIZATION", token_prefix="Bearer", bearer_format="cdk_live_..."
+        )
+        bearer["description"] = (
+            "An API key (`cdk_live_...`); a platform key also names the account (X-Account)."
+        )
+        header = {"type": "apiKey", "in": "header", "name": "X-API-Key", "description": bearer["description"]}
+        return [bearer, header]
+
+    def get_security_requirement(self, auto_schema: Any) -> Any:  # None: not on this operation
+        scope = required_scope(auto_schema.view, auto_schema.method)
+        if scope is None:
+            return None
+        return [{"apiKeyBearer": [scope]}, {"apiKeyHeader": [scope]}]

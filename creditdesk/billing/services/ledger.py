@@ -224,6 +224,7 @@ def _write(
     at: datetime | None,
     then: Callable[[CreditTransaction], None] | None = None,
     balance: int | None = None,
+    api_key: Any = None,
 ) -> CreditTransaction | None:
     """Changes the balance by delta and appends its ledger row, `then` (the grant or the draws) and the
     rollup; None (and nothing written) when the spendable balance would go below zero. `balance` is
@@ -251,6 +252,7 @@ def _write(
                 reference=reference,
                 metadata=metadata or {},
                 created_by=created_by if created_by is not None and created_by.pk else None,
+                api_key=api_key,
                 created_at=now,
             )
             if then is not None:
@@ -478,6 +480,7 @@ def debit_credits(
     created_by: Any = None,
     at: datetime | None = None,
     prefer_reference: str = "",
+    api_key: Any = None,
 ) -> Debit:
     """Takes credits from the spendable balance, all or nothing, drawing from the live grants in draw
     order; InsufficientCredits (and nothing written) when it is short. Returns the row and the money
@@ -500,6 +503,7 @@ def debit_credits(
             created_by=created_by,
             at=at,
             then=draw,
+            api_key=api_key,
         )
 
     row = write()
@@ -526,6 +530,7 @@ def deduct_credits(
     metadata: dict | None = None,
     created_by: Any = None,
     at: datetime | None = None,
+    api_key: Any = None,
 ) -> CreditTransaction:
     """Takes credits, all or nothing: InsufficientCredits (and nothing written) when the balance is short."""
     return debit_credits(
@@ -537,6 +542,7 @@ def deduct_credits(
         metadata=metadata,
         created_by=created_by,
         at=at,
+        api_key=api_key,
     ).transaction
 
 

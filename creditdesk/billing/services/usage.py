@@ -13,6 +13,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from creditdesk.billing.models import CreditCost, CreditUsageLog
+from creditdesk.billing.services.caps import charge_caps
 from creditdesk.billing.services.ledger import Debit, bump_operation_rollup, debit_credits
 from creditdesk.core.errors import Conflict, ValidationFailed
 
@@ -75,9 +76,11 @@ def meter_usage(
     reference_id: str = "",
     metadata: dict | None = None,
     at: datetime | None = None,
+    api_key: Any = None,
 ) -> Metered:
-    """Deducts the price list's credits for the operation and logs it; InsufficientCredits leaves no
-    trace. A reference_id metered before replays its first log, or raises JobConflict (409)."""
+    """Deducts the price list's credits for the operation and logs it; InsufficientCredits or CapExceeded
+    leaves no trace. A reference_id metered before replays its first log, or raises JobConflict (409).
+    `api_key` is the service key that acted (then `user` is None)."""
     metadata = metadata or {}
     wanted = {
         "operation_type": operation_type,
@@ -101,6 +104,7 @@ def meter_usage(
                 wanted=wanted,
                 reference_id=reference_id,
                 at=at,
+                api_key=api_key,
             )
     except IntegrityError:
         # The same job, metered at the same moment by another request: its charge stands, ours is undone.
@@ -119,8 +123,10 @@ def _charge(
     wanted: dict[str, Any],
     reference_id: str,
     at: datetime | None,
+    api_key: Any = None,
 ) -> CreditUsageLog:
-    """The deduction and its usage log (and rollup), in the caller's transaction."""
+    """The deduction, its spending caps (after the account's lock: caps.py) and its usage log (and
+    rollup), in the caller's transaction."""
     debit = debit_credits(
         account=account,
         amount=credits,
@@ -132,8 +138,12 @@ def _charge(
         },
         created_by=user,
         at=at,
+        api_key=api_key,
     )
-    return log_usage(account=account, user=user, debit=debit, wanted=wanted, reference_id=reference_id)
+    charge_caps(account=account, api_key=api_key, member=user, credits=credits, at=debit.transaction.created_at)
+    return log_usage(
+        account=account, user=user, debit=debit, wanted=wanted, reference_id=reference_id, api_key=api_key
+    )
 
 
 def usage_description(*, cost: CreditCost, units: int) -> str:
@@ -148,12 +158,14 @@ def log_usage(
     wanted: dict[str, Any],
     reference_id: str = "",
     hold: Any = None,
+    api_key: Any = None,
 ) -> CreditUsageLog:
     """The usage log of a deduction already written, and its operation rollup."""
     ledger_row = debit.transaction
     log = CreditUsageLog.objects.create(
         account_id=account.pk,
         user=user if user is not None and user.pk else None,
+        api_key=api_key,
         credits_used=-ledger_row.amount,
         reference_id=reference_id,
         transaction=ledger_row,
@@ -185,6 +197,7 @@ def record_usage(
     reference_id: str = "",
     metadata: dict | None = None,
     at: datetime | None = None,
+    api_key: Any = None,
 ) -> CreditUsageLog:
     """meter_usage, returning the log (the first one when the job was metered before)."""
     return meter_usage(
@@ -199,4 +212,5 @@ def record_usage(
         reference_id=reference_id,
         metadata=metadata,
         at=at,
+        api_key=api_key,
     ).log

@@ -19,6 +19,8 @@ from creditdesk.billing.serializers.ledger import (
 from creditdesk.billing.services.usage import meter_usage
 from creditdesk.core.idempotency import run_idempotently
 from creditdesk.core.serializers import validated
+from creditdesk.tenancy.authentication import acting_key, acting_member, request_payload
+from creditdesk.tenancy.models import ApiKeyScope
 from creditdesk.tenancy.permissions import CanSpendCredits
 from creditdesk.tenancy.request import TenantRequest
 from creditdesk.tenancy.views import AccountScopedMixin
@@ -32,7 +34,12 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
 )
 
 
+READ_WITH_KEY = {"GET": ApiKeyScope.BILLING_READ}
+
+
 class CreditBalanceView(APIView):
+    api_key_scopes = READ_WITH_KEY
+
     @extend_schema(
         summary="The account's credit balance",
         description=(
@@ -48,6 +55,7 @@ class CreditBalanceView(APIView):
 
 
 class TransactionListView(AccountScopedMixin, ListAPIView):
+    api_key_scopes = READ_WITH_KEY
     serializer_class = CreditTransactionSerializer
     filterset_class = TransactionFilter
     selector = selectors.transaction_list
@@ -55,6 +63,7 @@ class TransactionListView(AccountScopedMixin, ListAPIView):
 
 class UsageLogView(AccountScopedMixin, ListAPIView):
     permission_classes = [CanSpendCredits]
+    api_key_scopes = {**READ_WITH_KEY, "POST": ApiKeyScope.USAGE_WRITE}
     serializer_class = CreditUsageLogSerializer
     filterset_class = UsageLogFilter
     selector = selectors.usage_log_list
@@ -73,8 +82,10 @@ class UsageLogView(AccountScopedMixin, ListAPIView):
     )
     def post(self, request: TenantRequest) -> Response:
         def meter() -> Response:
-            usage = validated(RecordUsageSerializer, request.data)
-            metered = meter_usage(account=request.account, user=request.user, **usage)
+            usage = validated(RecordUsageSerializer, request_payload(request))
+            metered = meter_usage(
+                account=request.account, user=acting_member(request), api_key=acting_key(request), **usage
+            )
             answer = status.HTTP_200_OK if metered.replayed else status.HTTP_201_CREATED
             return Response(CreditUsageLogSerializer(metered.log).data, status=answer)
 
@@ -82,6 +93,7 @@ class UsageLogView(AccountScopedMixin, ListAPIView):
 
 
 class CreditCostListView(ListAPIView):
+    api_key_scopes = READ_WITH_KEY
     serializer_class = CreditCostSerializer
 
     def get_queryset(self):
