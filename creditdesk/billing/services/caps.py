@@ -56,7 +56,7 @@ class Cap:
     kind: str  # "api_key" or "member"
     period: str
     starts_on: date
-    limit: int
+    limit: int | None  # None: counted, not capped
 
     @property
     def period_name(self) -> str:
@@ -83,34 +83,34 @@ def _member_cap(member: Any) -> MemberCreditCap | None:
 
 def caps_for(*, api_key: Any, member: Any, at: datetime) -> list[Cap]:
     starts = period_starts(at)
-    caps: list[Cap] = []
+    holders: list[tuple[str, str, str, Any]] = []
     if api_key is not None:
         label = f"API key {api_key.name!r} ({api_key.display_prefix}…)"
-        for period, limit in (
-            (Period.DAY, api_key.daily_credit_cap),
-            (Period.MONTH, api_key.monthly_credit_cap),
-        ):
-            if limit is not None:
-                caps.append(Cap(f"key:{api_key.pk}", label, "api_key", period, starts[period], limit))
+        holders.append((f"key:{api_key.pk}", label, "api_key", api_key))
     member_cap = _member_cap(member)
     if member_cap is not None:
-        label = f"member {member.email}"
-        for period, limit in (
-            (Period.DAY, member_cap.daily_credit_cap),
-            (Period.MONTH, member_cap.monthly_credit_cap),
-        ):
-            if limit is not None:
-                caps.append(Cap(f"member:{member.pk}", label, "member", period, starts[period], limit))
+        holders.append((f"member:{member.pk}", f"member {member.email}", "member", member_cap))
+    caps: list[Cap] = []
+    for subject, label, kind, holder in holders:
+        daily, monthly = holder.daily_credit_cap, holder.monthly_credit_cap
+        if daily is None and monthly is None:
+            continue
+        # A capped subject keeps both counters, so what it spent this day and month is always known.
+        caps.append(Cap(subject, label, kind, Period.DAY, starts[Period.DAY], daily))
+        caps.append(Cap(subject, label, kind, Period.MONTH, starts[Period.MONTH], monthly))
     return sorted(caps, key=lambda cap: (cap.subject, cap.period))
 
 
 def _add_within_cap(cap: Cap, credits: int) -> bool:
+    sql = (
+        f"UPDATE {COUNTER_TABLE} SET spent = spent + %s WHERE subject = %s AND period = %s AND starts_on = %s"
+    )
+    params: list[Any] = [credits, cap.subject, cap.period, cap.starts_on]
+    if cap.limit is not None:
+        sql += " AND spent + %s <= %s"
+        params += [credits, cap.limit]
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {COUNTER_TABLE} SET spent = spent + %s "
-            "WHERE subject = %s AND period = %s AND starts_on = %s AND spent + %s <= %s RETURNING spent",
-            [credits, cap.subject, cap.period, cap.starts_on, credits, cap.limit],
-        )
+        cursor.execute(sql + " RETURNING spent", params)
         return cursor.fetchone() is not None
 
 
