@@ -14,7 +14,7 @@ from tests.reliability import harness
 from tests.reliability.core import Result, check
 from tests.reliability.fixtures import add_member, tokens_for
 from tests.reliability.openapi import Operation, build_body, load
-from tests.reliability.world import MARKER, World, build_world, own_object, providers, snapshot
+from tests.reliability.world import MARKER, World, build_world, issue_api_key, own_object, providers, snapshot
 
 MANAGERS = frozenset({"owner", "admin"})
 SPENDERS = MANAGERS | {"member"}
@@ -30,6 +30,14 @@ ROLE_RULES: dict[str, frozenset[str]] = {
     "POST /api/v1/billing/credits/usage/": SPENDERS,
     "POST /api/v1/billing/credit-packages/{package_id}/purchase/": MANAGERS,
     "POST /api/v1/billing/payments/{id}/confirm/": MANAGERS,
+    # API keys and spending caps (issue 12): owners and admins only, reads included (no one else sees keys).
+    "GET /api/v1/account/api-keys/": MANAGERS,
+    "POST /api/v1/account/api-keys/": MANAGERS,
+    "GET /api/v1/account/api-keys/{key_id}/": MANAGERS,
+    "PATCH /api/v1/account/api-keys/{key_id}/": MANAGERS,
+    "DELETE /api/v1/account/api-keys/{key_id}/": MANAGERS,
+    "GET /api/v1/account/team/{member_id}/spending-caps/": MANAGERS,
+    "PUT /api/v1/account/team/{member_id}/spending-caps/": MANAGERS,
 }
 GLOBAL_RESOURCES = {"credit-packages"}  # the shared catalogue: not owned by a tenant
 
@@ -151,6 +159,12 @@ def forbidden_values(world: World) -> dict[str, Any]:
         "approved_by": b_owner,
         "invoice": world.b_objects.get("invoices", [1])[0],
         "id": 1,
+        # An API key's identity and state are the server's: never set by a client.
+        "kind": "platform",
+        "key_hash": "0" * 64,
+        "prefix": "stolen00",
+        "revoked_at": None,
+        "last_used_at": "2030-01-01T00:00:00Z",
     }
 
 
@@ -159,6 +173,7 @@ def a_invariants(world: World) -> dict[str, Any]:
 
     from creditdesk.accounts.models import Account, User
     from creditdesk.billing.models import CreditTransaction, Invoice, Payment
+    from creditdesk.tenancy.models import ApiKey
 
     a = world.a.id
     return {
@@ -172,6 +187,9 @@ def a_invariants(world: World) -> dict[str, Any]:
             account_id=a, payment_method="bank_transfer", status="succeeded"
         ).count(),
         "rich_accounts": Account.objects.filter(credits__gte=10**8).count(),
+        "platform_keys": ApiKey.objects.filter(kind="platform").count(),
+        "keys_used_in_2030": ApiKey.objects.filter(last_used_at__year=2030).count(),
+        "zero_hashes": ApiKey.objects.filter(key_hash="0" * 64).count(),
     }
 
 
@@ -179,7 +197,17 @@ def expect_unchanged(result: Result, world: World, label: str, before: dict[str,
     from tests.reliability.audit import audit, expect_consistent
 
     after = a_invariants(world)
-    for name in ("plan", "staff", "owners", "huge_rows", "bank_succeeded", "rich_accounts"):
+    for name in (
+        "plan",
+        "staff",
+        "owners",
+        "huge_rows",
+        "bank_succeeded",
+        "rich_accounts",
+        "platform_keys",
+        "keys_used_in_2030",
+        "zero_hashes",
+    ):
         result.expect(after[name] == before[name], f"{label}: {name} {before[name]} -> {after[name]}")
     result.expect(after["paid_invoices"] == after["succeeded"], f"{label}: an invoice paid without a payment")
     result.expect(snapshot(world.b.id) == b_before, f"{label}: tenant B changed")
@@ -332,11 +360,77 @@ def deactivated_user(result: Result, base: str, world: World) -> None:
     result.expect(me(base, token) == 401, "a deactivated user's access token still works")
 
 
-@check("10", "JWT: removal, logout, rotation, forged and garbage tokens")
+def api_key_lifecycle(result: Result, base: str, world: World) -> None:
+    """A revoked key on its very next request, a key past its expiry, platform keys naming no account or an
+    unknown one; and no one but owners and admins ever sees a secret."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from creditdesk.tenancy.api_keys import create_platform_key
+    from creditdesk.tenancy.models import ApiKey
+
+    balance = f"{base}/api/v1/billing/credits/balance/"
+    usage = f"{base}/api/v1/billing/credits/usage/"
+    body = {"operation_type": "clustering"}
+    created = harness.call(
+        "POST",
+        f"{base}/api/v1/account/api-keys/",
+        token=world.a.owner_token,
+        body={"name": "row 10", "scopes": ["usage:write", "billing:read"]},
+    )
+    result.count += 1
+    if not result.expect(created.status == 201, f"creating a key answered {created.status}"):
+        return
+    secret, key_id = created.data["key"], created.data["id"]
+    result.expect(harness.call("GET", balance, token=secret).status == 200, "a fresh key does not work")
+    for role in ("owner", "admin", "member", "viewer"):
+        listed = harness.call("GET", f"{base}/api/v1/account/api-keys/", token=world.a.tokens[role])
+        result.count += 1
+        result.expect(secret not in harness.dump(listed.body), f"the key list showed a secret to the {role}")
+        expected = 200 if role in MANAGERS else 403
+        result.expect(listed.status == expected, f"key list as {role}: {listed.status}, expected {expected}")
+    revoked = harness.call("DELETE", f"{base}/api/v1/account/api-keys/{key_id}/", token=world.a.owner_token)
+    result.expect(revoked.status == 200, f"revoking answered {revoked.status}")
+    after = harness.call("POST", usage, token=secret, body=body)
+    result.expect(after.status == 401, f"a revoked key's next request: {after.status}, expected 401")
+    result.expect(secret not in harness.dump(after.body), "the 401 echoed the key")
+    result.count += 2
+
+    expiring = issue_api_key(world.a, expires_at=timezone.now() + timedelta(hours=1))
+    result.expect(harness.call("GET", balance, token=expiring.secret).status == 200, "a live key refused")
+    ApiKey.objects.filter(pk=expiring.api_key.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    expired = harness.call("POST", usage, token=expiring.secret, body=body)
+    result.expect(expired.status == 401, f"a key used after its expiry: {expired.status}, expected 401")
+    result.count += 1
+
+    platform = create_platform_key(name="row 10 platform", scopes=["usage:write", "billing:read"]).secret
+    named_none = harness.call("POST", usage, token=platform, body=body)
+    result.expect(
+        named_none.status == 400, f"a platform key naming no account: {named_none.status}, expected 400"
+    )
+    unknown = harness.call("POST", usage, token=platform, body=body, headers={"X-Account": "999999999"})
+    result.expect(unknown.status == 404, f"a platform key naming an unknown account: {unknown.status}")
+    named = harness.call("GET", balance, token=platform, headers={"X-Account": str(world.a.id)})
+    result.expect(named.status == 200, f"a platform key naming A: {named.status}, expected 200")
+    member_only = harness.call(
+        "GET", f"{base}/api/v1/account/settings/", token=platform, headers={"X-Account": str(world.a.id)}
+    )
+    result.expect(
+        member_only.status == 403, f"a platform key on settings: {member_only.status}, expected 403"
+    )
+    result.count += 4
+
+
+@check("10", "JWT and API keys: removal, logout, rotation, revoked and expired keys, forgeries")
 def jwt_checks(context: Any) -> Result:
     base = context.main_server().url
     world = build_world()
-    result = Result(tried="removed member, logout, rotation, deactivation, forged tokens", count=0)
+    result = Result(
+        tried="removed member, logout, rotation, deactivation, forged tokens, revoked/expired/platform keys",
+        count=0,
+    )
+    api_key_lifecycle(result, base, world)  # first: the JWT checks below remove A's viewer
     jwt_lifecycle(result, base, world)
     deactivated_user(result, base, world)
     access, refresh_token = tokens_for(world.a.members["member"])

@@ -23,6 +23,7 @@ CHECK_MODULES = (
     "checks_faults",
     "checks_inputs",
     "checks_events",
+    "checks_api_keys",
 )
 
 

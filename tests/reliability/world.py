@@ -51,6 +51,8 @@ def build_world() -> World:
     record_usage_for(a, "a-usage")
     world = World(a=a, b=b)
     world.b_objects["team"] = [user.pk for user in b.members.values()]
+    world.b_objects["api-keys"] = [make_api_key(b).pk]
+    make_api_key(a)  # so that A's own key list is not empty (row 7 checks it saw real rows)
     if billing_landed():
         for tenant in (a, b):
             start_purchase(tenant, "sandbox")
@@ -66,6 +68,23 @@ def build_world() -> World:
         mark_bank_transfer(b)
     world.b_rows = rows_of(b)
     return world
+
+
+def issue_api_key(tenant: Tenant, **extra: Any) -> Any:
+    """An account key of the tenant made through the service: the IssuedKey (row and secret)."""
+    from creditdesk.tenancy.api_keys import create_account_key
+
+    return create_account_key(
+        account=tenant.account,
+        actor=tenant.members["owner"],
+        name=f"key {MARKER}" if tenant.account.name.endswith(MARKER) else "reliability key",
+        scopes=["usage:write", "billing:read"],
+        **extra,
+    )
+
+
+def make_api_key(tenant: Tenant, **extra: Any) -> Any:
+    return issue_api_key(tenant, **extra).api_key
 
 
 def mark_bank_transfer(tenant: Tenant) -> None:
@@ -86,7 +105,7 @@ def mark_bank_transfer(tenant: Tenant) -> None:
 def rows_of(tenant: Tenant) -> dict[str, set[int]]:
     """The ids of B's rows in each list endpoint's resource (the path's last segment)."""
     from creditdesk.billing.models import CreditTransaction, CreditUsageLog, Invoice, Payment
-    from creditdesk.tenancy.models import AuditLog
+    from creditdesk.tenancy.models import ApiKey, AuditLog
 
     def ids(queryset: Any) -> set[int]:
         return set(queryset.filter(account_id=tenant.id).values_list("pk", flat=True))
@@ -98,6 +117,7 @@ def rows_of(tenant: Tenant) -> dict[str, set[int]]:
         "invoices": ids(Invoice.objects),
         "payments": ids(Payment.objects),
         "audit-log": ids(AuditLog.objects),
+        "api-keys": ids(ApiKey.objects),
     }
 
 
@@ -106,7 +126,7 @@ def snapshot(account_id: int) -> str:
     from creditdesk.accounts.models import Account, Invitation, User
     from creditdesk.billing.models import CreditTransaction, CreditUsageLog, Invoice, Payment
     from creditdesk.core.models import IdempotencyKey
-    from creditdesk.tenancy.models import AuditLog
+    from creditdesk.tenancy.models import ApiKey, AuditLog, MemberCreditCap
 
     def rows(queryset: Any, *fields: str) -> list[Any]:
         return list(queryset.order_by("pk").values_list(*fields))
@@ -137,6 +157,22 @@ def snapshot(account_id: int) -> str:
         ),
         "idempotency": IdempotencyKey.objects.filter(account_id=account_id).count(),
         "audit": AuditLog.objects.filter(account_id=account_id).count(),
+        "api_keys": rows(
+            ApiKey.objects.filter(account_id=account_id),
+            "pk",
+            "name",
+            "scopes",
+            "revoked_at",
+            "expires_at",
+            "daily_credit_cap",
+            "monthly_credit_cap",
+        ),
+        "member_caps": rows(
+            MemberCreditCap.objects.filter(account_id=account_id),
+            "member_id",
+            "daily_credit_cap",
+            "monthly_credit_cap",
+        ),
     }
     return harness.dump(state)
 
@@ -172,6 +208,7 @@ def providers(world: World) -> dict[str, Callable[[], Any]]:
         "transfer_reference": lambda: "TR-reliability",
         "operation_type": lambda: "clustering",
         "name": lambda: "A renamed",
+        "scopes": lambda: ["usage:write", "billing:read"],
     }
 
 
@@ -191,4 +228,6 @@ def own_object(world: World, operation: Operation, param: str) -> Any:
         return world.a_invoice_id
     if resource == "credit-packages":
         return world.package_id
+    if resource == "api-keys":
+        return make_api_key(world.a).pk
     return None
