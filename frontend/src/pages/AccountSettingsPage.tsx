@@ -1,4 +1,5 @@
 import { useState, type FormEvent } from 'react';
+import { ApiKeysSection } from '../components/ApiKeysSection';
 import { TextField } from '../components/Field';
 import { FormError, fieldErrorsOf } from '../components/FormError';
 import { QueryState } from '../components/QueryState';
@@ -98,6 +99,7 @@ export default function AccountSettingsPage() {
             </section>
             <NotificationsSection editable={canManage(role)} />
             {canManage(role) && <WebhooksSection />}
+            <ApiKeysSection />
           </>
         )}
       </QueryState>

@@ -3,6 +3,7 @@ import { ConfirmDialog } from '../components/ConfirmDialog';
 import { DataTable, type Column } from '../components/DataTable';
 import { FormError } from '../components/FormError';
 import { InviteForm } from '../components/InviteForm';
+import { MemberCapEditor } from '../components/MemberCapEditor';
 import { QueryState } from '../components/QueryState';
 import { StatusBadge } from '../components/StatusBadge';
 import { humanize } from '../lib/format';
@@ -76,6 +77,7 @@ export default function TeamManagementPage() {
           {(data) => <DataTable caption="Team members" columns={columns} rows={data.results} rowKey={(u) => u.id} />}
         </QueryState>
       </section>
+      <MemberCapEditor />
       {removing && (
         <ConfirmDialog
           title="Remove team member?"
