@@ -10,7 +10,7 @@ import sys
 import time
 from typing import Any
 
-from bench import database, frontend, reads, writes
+from bench import api_keys, database, frontend, reads, writes
 from bench.results import Row, Target, format_table, machine, write_results
 from bench.server import running
 from bench.settings import RESULTS, WORK, BenchSettings
@@ -161,6 +161,7 @@ def run_server_figures(
         rows += writes.write_figures(
             settings, server.base_url, (hot["account_id"], hot["access"]), (first, last, fixtures["spread"])
         )
+        rows += api_keys.api_key_figures(settings, server.base_url, hot["account_id"], hot["access"])
         log("front end in Chromium", started)
         rows += frontend.render_rows(server.base_url, small["access"], small["refresh"])
         loaded = server.worker_peak_rss_mib()

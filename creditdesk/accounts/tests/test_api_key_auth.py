@@ -311,3 +311,26 @@ def test_a_revoked_platform_key_is_refused(platform_secret: str, account: Accoun
 def test_jwt_bearer_tokens_still_work_beside_keys(owner_client: APIClient) -> None:
     assert owner_client.get(BALANCE).status_code == 200
     assert owner_client.get("/api/v1/account/settings/").status_code == 200
+
+
+def _statements(client: APIClient, method: str, path: str, **body: object) -> list[str]:
+    with CaptureQueriesContext(connection) as queries:
+        response = getattr(client, method)(path, body or None, format="json")
+    assert response.status_code in (200, 201), response.json()
+    return [query["sql"] for query in queries.captured_queries]
+
+
+@pytest.mark.parametrize(
+    "method, path, body",
+    [("post", USAGE, {"operation_type": "clustering"}), ("get", BALANCE, {}), ("get", TRANSACTIONS, {})],
+)
+def test_a_key_costs_no_more_statements_than_a_jwt(
+    issue, owner_client: APIClient, method: str, path: str, body: dict
+) -> None:
+    """The bench compares their speed; this pins the cause: one lookup by hash instead of one by user id,
+    and no write for last_used_at once it is fresh."""
+    client = key_client(issue().secret)
+    _statements(client, method, path, **body)  # the first use writes last_used_at, once a minute
+    through_key = _statements(client, method, path, **body)
+    through_jwt = _statements(owner_client, method, path, **body)
+    assert len(through_key) <= len(through_jwt), (through_key, through_jwt)
