@@ -2,10 +2,14 @@
 
 A capped subject has one counter row per period (tenancy.SpendingCounter). A deduction charges the
 counters with one conditional UPDATE each (`spent = spent + n WHERE spent + n <= cap`) inside the
-deduction's own transaction, before the balance is touched: the counter row stays locked until the
-transaction ends, so parallel deductions cannot pass a cap together, and a refused deduction (cap or
-balance) leaves every counter as it was. Counters are always taken in the same order (day, then month,
-per subject), and before the account's row, so two deductions never wait on each other in a cycle.
+deduction's own transaction: the counter row stays locked until the transaction ends, so parallel
+deductions cannot pass a cap together, and a refused deduction (cap or balance) leaves every counter and
+the balance as they were (CapExceeded rolls the deduction's block back).
+
+Lock order, everywhere: the account's row first (the balance UPDATE, or the holds' account lock), then
+the counters, day before month, subject by subject in a fixed order. A platform key's counters are
+shared by many accounts, but no transaction ever holds a counter while waiting for an account, so two
+deductions never wait on each other in a cycle.
 
 Subjects without a cap write nothing: an uncapped key or member costs no statement on the metering path.
 """
