@@ -6,7 +6,9 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("billing", "0002_seed_catalog"),
+        # Both 0005s: this also joins the two branches main has at the moment (the lead may renumber).
+        ("billing", "0005_invoice_needs_review"),
+        ("billing", "0005_notification_settings"),
         ("tenancy", "0002_api_keys_and_spending_caps"),
     ]
 
