@@ -64,6 +64,9 @@ class AccountSessionAuthentication(SessionAuthentication):
         return result
 
 
+MAX_KEY_LENGTH = 128
+
+
 class ApiKeyPrincipal:
     """request.user for a request made with an API key: authenticated, but no member and no seat.
 
@@ -138,6 +141,8 @@ class ApiKeyAuthentication(BaseAuthentication):
         secret = self._secret(request)
         if secret is None:
             return None
+        if len(secret) > MAX_KEY_LENGTH:  # not worth hashing: no key is that long
+            raise exceptions.AuthenticationFailed("Invalid API key.")
         api_key = (
             ApiKey.objects.select_related("account", "account__plan")
             .filter(key_hash=hash_secret(secret))

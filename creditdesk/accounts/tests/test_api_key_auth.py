@@ -149,12 +149,14 @@ def test_an_expired_key_is_refused_from_its_expiry_on(issue, account: Account) -
     assert account.credits == 1000
 
 
-@pytest.mark.parametrize("secret", ["cdk_live_not-a-real-key", "cdk_live_", "cdk_live_" + "A" * 43])
+@pytest.mark.parametrize(
+    "secret", ["cdk_live_not-a-real-key", "cdk_live_", "cdk_live_" + "A" * 43, "cdk_live_" + "B" * 5000]
+)
 def test_an_unknown_key_is_a_401_that_does_not_echo_it(secret: str) -> None:
     response = key_client(secret).get(BALANCE)
     assert response.status_code == 401
     assert response.json()["error"] == "Invalid API key."
-    assert "A" * 43 not in response.content.decode()
+    assert "A" * 43 not in response.content.decode() and "B" * 50 not in response.content.decode()
 
 
 def test_a_garbage_x_api_key_is_a_401_not_a_fallback_to_anonymous() -> None:

@@ -204,3 +204,20 @@ def test_another_tenants_member_caps_are_a_404(owner_client: APIClient, other_ow
         == 404
     )
     assert not MemberCreditCap.objects.exists()
+
+
+def test_staff_revoke_any_key_in_the_admin_and_the_account_sees_an_audit_row(
+    admin_client, owner_client: APIClient, account: Account
+) -> None:
+    created = create_key(owner_client)
+    assert admin_client.get("/admin/tenancy/apikey/").status_code == 200
+    response = admin_client.post(
+        "/admin/tenancy/apikey/", {"action": "revoke", "_selected_action": [created["id"]]}, follow=True
+    )
+    assert response.status_code == 200
+    assert ApiKey.objects.get(pk=created["id"]).revoked_at is not None
+    audit = AuditLog.objects.get(action="api_key.revoked")
+    assert audit.account == account and audit.changes == {"by_staff": True} and audit.actor.is_staff
+    service = APIClient()
+    service.credentials(HTTP_X_API_KEY=created["key"])
+    assert service.get("/api/v1/billing/credits/balance/").status_code == 401
