@@ -6,9 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        # Both 0005s: this also joins the two branches main has at the moment (the lead may renumber).
-        ("billing", "0005_invoice_needs_review"),
-        ("billing", "0005_notification_settings"),
+        ("billing", "0006_invoice_needs_review"),
         ("tenancy", "0002_api_keys_and_spending_caps"),
     ]
 
