@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("billing", "0006_invoice_needs_review"),
+        ("billing", "0009_credit_holds_and_reversals"),
         ("tenancy", "0002_api_keys_and_spending_caps"),
     ]
 
