@@ -49,6 +49,8 @@ def server_env(db: str, **extra: str) -> dict[str, str]:
         SECURE_SSL_REDIRECT="0",
         API_RATE_LIMIT="off",
         LOGIN_RATE_LIMIT="off",
+        INVITATION_ACCOUNT_RATE_LIMIT="off",
+        INVITATION_RECIPIENT_RATE_LIMIT="off",
         CACHE_URL=os.environ.get("RELIABILITY_CACHE_URL", "redis://127.0.0.1:6379/0"),
         BILLING_SANDBOX="1",
         # No Stripe API key on the servers: no request (schemathesis') can reach Stripe's network. The
@@ -114,6 +116,8 @@ def setup_django(db: str) -> None:
     os.environ["STRIPE_WEBHOOK_SECRET"] = WEBHOOK_SECRET
     os.environ["STRIPE_SECRET_KEY"] = "sk_test_reliability_dummy_never_called"
     os.environ["BILLING_SANDBOX"] = "1"
+    os.environ["INVITATION_ACCOUNT_RATE_LIMIT"] = "off"  # the rows invite in-process to build their worlds
+    os.environ["INVITATION_RECIPIENT_RATE_LIMIT"] = "off"
     os.environ.setdefault("LOG_LEVEL", "ERROR")
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))

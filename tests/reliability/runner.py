@@ -24,6 +24,7 @@ CHECK_MODULES = (
     "checks_inputs",
     "checks_events",
     "checks_api_keys",
+    "checks_accounts",
 )
 
 

@@ -53,6 +53,8 @@ def build_world() -> World:
     world.b_objects["team"] = [user.pk for user in b.members.values()]
     world.b_objects["api-keys"] = [make_api_key(b).pk]
     make_api_key(a)  # so that A's own key list is not empty (row 7 checks it saw real rows)
+    world.b_objects["invitations"] = [pending_invitation(b, MARKER).pk]
+    pending_invitation(a, "a-invitee")  # A's list is not empty: the row-7 leak check looks at real rows
     if billing_landed():
         for tenant in (a, b):
             start_purchase(tenant, "sandbox")
@@ -104,6 +106,7 @@ def mark_bank_transfer(tenant: Tenant) -> None:
 
 def rows_of(tenant: Tenant) -> dict[str, set[int]]:
     """The ids of B's rows in each list endpoint's resource (the path's last segment)."""
+    from creditdesk.accounts.models import Invitation
     from creditdesk.billing.models import CreditTransaction, CreditUsageLog, Invoice, Payment
     from creditdesk.tenancy.models import ApiKey, AuditLog
 
@@ -118,7 +121,20 @@ def rows_of(tenant: Tenant) -> dict[str, set[int]]:
         "payments": ids(Payment.objects),
         "audit-log": ids(AuditLog.objects),
         "api-keys": ids(ApiKey.objects),
+        "invitations": ids(Invitation.objects),
     }
+
+
+def pending_invitation(tenant: Tenant, label: str) -> Any:
+    from creditdesk.accounts.services import invite_member
+
+    invitation, _token = invite_member(
+        account=tenant.account,
+        inviter=tenant.members["owner"],
+        email=f"{label}-{unique('i')}@reliability.test",
+        role="viewer",
+    )
+    return invitation
 
 
 def snapshot(account_id: int) -> str:
@@ -222,6 +238,8 @@ def own_object(world: World, operation: Operation, param: str) -> Any:
 
         email = f"{unique('target-')}@reliability.test"
         return User.objects.create_user(email, PASSWORD, account=world.a.account, role="member").pk
+    if resource == "invitations":
+        return pending_invitation(world.a, "target").pk
     if resource == "payments":
         return start_purchase(world.a, "bank_transfer").pk
     if resource == "invoices":
