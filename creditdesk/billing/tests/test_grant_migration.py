@@ -44,6 +44,15 @@ def _history(apps, *, slug: str, rows: list[tuple[str, int, dict]]) -> int:
     return account.pk
 
 
+@pytest.fixture
+def back_to_the_latest_schema():
+    """However the test ends, the database leaves at the latest migrations: a failure half-way must not
+    leave the old schema under every transactional test that follows."""
+    yield
+    _migrate(executor_leaf_nodes())
+
+
+@pytest.mark.usefixtures("back_to_the_latest_schema")
 def test_migrating_varied_histories_keeps_every_balance_and_leaves_the_ledger_verified() -> None:
     old = _migrate(BEFORE)
     empty = _history(old, slug="empty", rows=[])
