@@ -16,6 +16,8 @@ from creditdesk.accounts.serializers import (
     AccountSettingsUpdateSerializer,
     AuditLogSerializer,
     DetailSerializer,
+    InvitationLookupQuerySerializer,
+    InvitationLookupSerializer,
     InvitationSerializer,
     InviteSerializer,
     LoginSerializer,
@@ -212,6 +214,27 @@ class AcceptInvitationView(NeverStoredMixin, APIView):
         data = validated(AcceptInvitationSerializer, request.data)
         user = services.accept_invitation(**data, ip=client_ip(request))
         return Response(session_payload(user))
+
+
+class InvitationLookupView(NeverStoredMixin, APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes = [LoginIPThrottle]
+
+    @extend_schema(
+        summary="Look up an invitation by its token",
+        description=(
+            "What the invitation page shows before the invitee chooses a password: the account, who "
+            "invited them, the invited email, the role and when the link expires. Only the token from the "
+            "email finds anything; a wrong, used, revoked or expired token is a 404. Throttled per IP like "
+            "sign-in."
+        ),
+        parameters=[InvitationLookupQuerySerializer],
+        responses=InvitationLookupSerializer,
+    )
+    def get(self, request: Request) -> Response:
+        token = validated(InvitationLookupQuerySerializer, request.query_params.dict())["token"]
+        return Response(InvitationLookupSerializer(services.lookup_invitation(token=token)).data)
 
 
 class AccountSettingsView(APIView):
