@@ -255,7 +255,9 @@ def test_a_pending_bank_transfer_is_completed_from_billing(page: Page, api, oper
     ).to_be_visible()
     screenshot("15-billing-transfer-approved")
     page.set_viewport_size(PHONE)
-    expect(page.get_by_text(re.compile("Swipe the table sideways"))).to_be_visible()  # the cue for Status and PDF
+    expect(
+        page.get_by_text(re.compile("Swipe the table sideways"))
+    ).to_be_visible()  # the cue for Status and PDF
     screenshot("21-phone-billing-invoices")
     page.set_viewport_size(DESKTOP)
 
