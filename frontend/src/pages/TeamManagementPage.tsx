@@ -9,6 +9,7 @@ import { StatusBadge } from '../components/StatusBadge';
 import { formatDate, humanize } from '../lib/format';
 import { assignableRoles, canActOn, canManage } from '../lib/roles';
 import {
+  useInvitations,
   useRemoveTeamMember,
   useResendInvitation,
   useRevokeInvitation,
@@ -16,7 +17,7 @@ import {
   useUpdateTeamMemberRole,
 } from '../services/account.api';
 import { useMe } from '../services/auth.api';
-import type { Role, TeamMember, User } from '../services/types';
+import type { Invitation, Role, User } from '../services/types';
 
 const withArticle = (role: Role) => `${role === 'owner' || role === 'admin' ? 'an' : 'a'} ${role}`;
 const fullName = (user: User) => [user.first_name, user.last_name].filter(Boolean).join(' ');
@@ -28,9 +29,9 @@ const ROLE_EFFECTS: Record<Role, string> = {
 };
 
 type PendingAction =
-  | { kind: 'role'; member: TeamMember; role: Role }
-  | { kind: 'remove'; member: TeamMember }
-  | { kind: 'revoke'; member: TeamMember; invitationId: number };
+  | { kind: 'role'; member: User; role: Role }
+  | { kind: 'remove'; member: User }
+  | { kind: 'revoke'; invitation: Invitation };
 
 function SeatCount({ used, allowed, plan }: { used: number; allowed: number | undefined; plan: string | undefined }) {
   if (!allowed) return null;
@@ -50,6 +51,8 @@ export default function TeamManagementPage() {
   const session = useMe().data;
   const me = session?.user;
   const team = useTeamMembers();
+  const managing = canManage(me?.role);
+  const invitations = useInvitations(managing);
   const changeRole = useUpdateTeamMemberRole();
   const remove = useRemoveTeamMember();
   const resend = useResendInvitation();
@@ -57,7 +60,6 @@ export default function TeamManagementPage() {
   const [pending, setPending] = useState<PendingAction | null>(null);
   const [feedback, setFeedback] = useState('');
   const roles = assignableRoles(me?.role);
-  const managing = canManage(me?.role);
 
   const done = (message: string) => () => {
     setPending(null);
@@ -67,23 +69,26 @@ export default function TeamManagementPage() {
   const confirm = () => {
     if (!pending) return;
     setFeedback('');
+    if (pending.kind === 'revoke') {
+      const { invitation } = pending;
+      revoke.mutate(invitation.id, {
+        onSuccess: done(`The invitation to ${invitation.email} was revoked.`),
+        onError: () => setPending(null),
+      });
+      return;
+    }
     const { member } = pending;
     if (pending.kind === 'role') {
       changeRole.mutate({ id: member.id, role: pending.role }, {
         onSuccess: done(`${member.email} is now ${withArticle(pending.role)}.`),
         onError: () => setPending(null),
       });
-    } else if (pending.kind === 'remove') {
-      remove.mutate(member.id, { onSuccess: done(`${member.email} was removed.`), onError: () => setPending(null) });
     } else {
-      revoke.mutate(pending.invitationId, {
-        onSuccess: done(`The invitation to ${member.email} was revoked.`),
-        onError: () => setPending(null),
-      });
+      remove.mutate(member.id, { onSuccess: done(`${member.email} was removed.`), onError: () => setPending(null) });
     }
   };
 
-  const columns: Column<TeamMember>[] = [
+  const columns: Column<User>[] = [
     {
       header: 'Member',
       cell: (user) => (
@@ -110,57 +115,62 @@ export default function TeamManagementPage() {
           humanize(user.role)
         ),
     },
+    { header: 'Status', cell: (user) => <StatusBadge status={user.is_active ? 'active' : 'inactive'} /> },
     {
-      header: 'Status',
+      header: <span className="visually-hidden">Actions</span>,
       cell: (user) =>
-        user.is_active ? (
-          <StatusBadge status="active" />
-        ) : (
-          <>
-            <StatusBadge status="invited" />
-            {user.invitation && (
-              <span className="muted block small-text">
-                Invited {formatDate(user.invitation.created_at)}
-                {user.invitation.invited_by && ` by ${user.invitation.invited_by}`}, expires{' '}
-                {formatDate(user.invitation.expires_at)}
-              </span>
-            )}
-          </>
+        canActOn(me, user) && (
+          <button type="button" className="button danger small" onClick={() => setPending({ kind: 'remove', member: user })}
+            aria-label={`Remove ${user.email}`}>
+            Remove
+          </button>
         ),
+    },
+  ];
+
+  // Admins may only resend or revoke invitations to roles they could hand out themselves.
+  const mayTouch = (invitation: Invitation) => me?.role === 'owner' || roles.includes(invitation.role);
+  const invitationColumns: Column<Invitation>[] = [
+    { header: 'Email', cell: (i) => <span className="strong">{i.email}</span> },
+    { header: 'Role', cell: (i) => humanize(i.role) },
+    {
+      header: 'Invited',
+      cell: (i) => (
+        <>
+          {formatDate(i.created_at)}
+          {i.invited_by_email && <span className="muted block small-text">by {i.invited_by_email}</span>}
+        </>
+      ),
+    },
+    {
+      header: 'Expires',
+      cell: (i) => (i.status === 'expired' ? <StatusBadge status="expired" /> : formatDate(i.expires_at)),
     },
     {
       header: <span className="visually-hidden">Actions</span>,
-      cell: (user) => {
-        if (!canActOn(me, user)) return null;
-        const invitation = !user.is_active ? user.invitation : null;
-        return (
+      cell: (i) =>
+        mayTouch(i) && (
           <div className="row-actions">
-            {invitation && (
-              <button type="button" className="button secondary small" disabled={resend.isPending}
-                aria-label={`Resend the invitation to ${user.email}`}
-                onClick={() => {
-                  setFeedback('');
-                  resend.mutate(invitation.id, { onSuccess: () => setFeedback(`The invitation to ${user.email} was sent again.`) });
-                }}>
-                Resend
-              </button>
-            )}
-            {invitation ? (
-              <button type="button" className="button danger small" aria-label={`Revoke the invitation to ${user.email}`}
-                onClick={() => setPending({ kind: 'revoke', member: user, invitationId: invitation.id })}>
-                Revoke
-              </button>
-            ) : (
-              <button type="button" className="button danger small" onClick={() => setPending({ kind: 'remove', member: user })}
-                aria-label={`Remove ${user.email}`}>
-                Remove
-              </button>
-            )}
+            <button type="button" className="button secondary small" disabled={resend.isPending}
+              aria-label={`Resend the invitation to ${i.email}`}
+              onClick={() => {
+                setFeedback('');
+                resend.mutate(i.id, { onSuccess: () => setFeedback(`The invitation to ${i.email} was sent again.`) });
+              }}>
+              Resend
+            </button>
+            <button type="button" className="button danger small" aria-label={`Revoke the invitation to ${i.email}`}
+              onClick={() => setPending({ kind: 'revoke', invitation: i })}>
+              Revoke
+            </button>
           </div>
-        );
-      },
+        ),
     },
   ];
+
+  // A seat is a joined member or an unexpired invitation, as the API counts them.
+  const openInvitations = (invitations.data?.results ?? []).filter((i) => i.status === 'pending').length;
+  const seatsKnown = team.data !== undefined && (!managing || invitations.data !== undefined);
 
   const busy = changeRole.isPending || remove.isPending || revoke.isPending;
 
@@ -174,8 +184,9 @@ export default function TeamManagementPage() {
       )}
       <section className="card" aria-labelledby="members-heading">
         <h2 id="members-heading">Members</h2>
-        {team.data && (
-          <SeatCount used={team.data.count} allowed={session?.account.plan?.max_users} plan={session?.account.plan?.name} />
+        {seatsKnown && team.data && (
+          <SeatCount used={team.data.count + openInvitations} allowed={session?.account.plan?.max_users}
+            plan={session?.account.plan?.name} />
         )}
         {feedback && (
           <p className="alert alert-success" role="status">
@@ -187,6 +198,17 @@ export default function TeamManagementPage() {
           {(data) => <DataTable caption="Team members" columns={columns} rows={data.results} rowKey={(u) => u.id} />}
         </QueryState>
       </section>
+      {managing && (
+        <section className="card" aria-labelledby="invitations-heading">
+          <h2 id="invitations-heading">Pending invitations</h2>
+          <QueryState query={invitations} what="invitations" isEmpty={(d) => d.results.length === 0}
+            empty={<p>No pending invitations.</p>}>
+            {(data) => (
+              <DataTable caption="Pending invitations" columns={invitationColumns} rows={data.results} rowKey={(i) => i.id} />
+            )}
+          </QueryState>
+        </section>
+      )}
       <MemberCapEditor />
       {pending?.kind === 'role' && (
         <ConfirmDialog title={`Make ${pending.member.email} ${withArticle(pending.role)}?`}
@@ -207,7 +229,7 @@ export default function TeamManagementPage() {
       {pending?.kind === 'revoke' && (
         <ConfirmDialog title="Revoke invitation?" confirmLabel="Revoke" busy={busy} onCancel={() => setPending(null)}
           onConfirm={confirm}>
-          <p>The link sent to {pending.member.email} will stop working and the seat is freed.</p>
+          <p>The link sent to {pending.invitation.email} will stop working and the seat is freed.</p>
         </ConfirmDialog>
       )}
     </>

@@ -1,7 +1,7 @@
 import { queryOptions, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { fetchAPI } from './api';
 import { accountKeys, authKeys } from './queryKeys';
-import type { Account, AccountSettingsUpdate, Paginated, Role, TeamMember, UsageAnalytics, User } from './types';
+import type { Account, AccountSettingsUpdate, Invitation, Paginated, Role, UsageAnalytics, User } from './types';
 
 export interface InviteInput {
   email: string;
@@ -14,9 +14,11 @@ export const getAccountSettings = () => fetchAPI<Account>('account/settings/');
 export const updateAccountSettings = (data: AccountSettingsUpdate) =>
   fetchAPI<Account>('account/settings/', { method: 'PATCH', body: data });
 
-export const getTeamMembers = () => fetchAPI<Paginated<TeamMember>>('account/team/', { query: { page_size: 100 } });
+export const getTeamMembers = () => fetchAPI<Paginated<User>>('account/team/', { query: { page_size: 100 } });
+export const getInvitations = () =>
+  fetchAPI<Paginated<Invitation>>('account/invitations/', { query: { page_size: 100 } });
 export const inviteTeamMember = (input: InviteInput) =>
-  fetchAPI<User>('account/team/', { method: 'POST', body: input });
+  fetchAPI<Invitation>('account/team/', { method: 'POST', body: input });
 export const updateTeamMemberRole = ({ id, role }: { id: number; role: Role }) =>
   fetchAPI<User>(`account/team/${id}/`, { method: 'PATCH', body: { role } });
 export const removeTeamMember = (id: number) => fetchAPI<null>(`account/team/${id}/`, { method: 'DELETE' });
@@ -38,6 +40,9 @@ export const usageAnalyticsQuery = (period: AnalyticsPeriod) =>
 
 export const useAccountSettings = () => useQuery(accountSettingsQuery());
 export const useTeamMembers = () => useQuery(teamMembersQuery());
+/** Pending invitations: only owners and admins may list them. */
+export const useInvitations = (enabled: boolean) =>
+  useQuery({ queryKey: accountKeys.invitations(), queryFn: getInvitations, enabled });
 export const useUsageAnalytics = (period: AnalyticsPeriod) =>
   useQuery({ ...usageAnalyticsQuery(period), placeholderData: (prev) => prev });
 
@@ -57,7 +62,12 @@ function useTeamMutation<TInput, TOutput>(mutationFn: (input: TInput) => Promise
   const queryClient = useQueryClient();
   return useMutation({
     mutationFn,
-    onSuccess: () => queryClient.invalidateQueries({ queryKey: accountKeys.team() }),
+    // An invitation or a removal changes both lists (and the seats they add up to).
+    onSuccess: () =>
+      Promise.all([
+        queryClient.invalidateQueries({ queryKey: accountKeys.team() }),
+        queryClient.invalidateQueries({ queryKey: accountKeys.invitations() }),
+      ]),
   });
 }
 

@@ -25,5 +25,6 @@ export const accountKeys = {
   all: ['account'] as const,
   settings: () => [...accountKeys.all, 'settings'] as const,
   team: () => [...accountKeys.all, 'team'] as const,
+  invitations: () => [...accountKeys.all, 'invitations'] as const,
   analytics: (period: object) => [...accountKeys.all, 'analytics', period] as const,
 };

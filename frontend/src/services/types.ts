@@ -107,16 +107,15 @@ export interface CreditHold {
   closed_at: string | null;
 }
 
-export interface PendingInvitation {
+/** An invitation neither accepted nor revoked (`account/invitations/`, owners and admins). */
+export interface Invitation {
   id: number;
+  email: string;
+  role: Role;
+  status: 'pending' | 'expired';
+  invited_by_email: string;
   created_at: string;
   expires_at: string;
-  invited_by: string;
-}
-
-export interface TeamMember extends User {
-  /** The open invitation of a member who has not joined yet. */
-  invitation?: PendingInvitation | null;
 }
 
 export interface InvitationLookup {
