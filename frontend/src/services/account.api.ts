@@ -39,10 +39,11 @@ export const usageAnalyticsQuery = (period: AnalyticsPeriod) =>
   queryOptions({ queryKey: accountKeys.analytics(period), queryFn: () => getUsageAnalytics(period) });
 
 export const useAccountSettings = () => useQuery(accountSettingsQuery());
-export const useTeamMembers = () => useQuery(teamMembersQuery());
+// Someone may join or leave at any moment: the team page always asks again when it opens.
+export const useTeamMembers = () => useQuery({ ...teamMembersQuery(), staleTime: 0 });
 /** Pending invitations: only owners and admins may list them. */
 export const useInvitations = (enabled: boolean) =>
-  useQuery({ queryKey: accountKeys.invitations(), queryFn: getInvitations, enabled });
+  useQuery({ queryKey: accountKeys.invitations(), queryFn: getInvitations, enabled, staleTime: 0 });
 export const useUsageAnalytics = (period: AnalyticsPeriod) =>
   useQuery({ ...usageAnalyticsQuery(period), placeholderData: (prev) => prev });
 
