@@ -1,4 +1,4 @@
-import { screen } from '@testing-library/react';
+import { screen, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
 import { account } from '../test/fixtures';
 import { fail, never, ok } from '../test/http';
@@ -63,7 +63,8 @@ describe('AccountSettingsPage', () => {
     await user.type(await screen.findByLabelText('City'), 'x');
     await user.click(screen.getByRole('button', { name: 'Save settings' }));
 
-    const banner = await screen.findByRole('alert');
+    const details = within(screen.getByRole('region', { name: 'Account and billing details' }));
+    const banner = await details.findByRole('alert');
     expect(banner).toHaveTextContent('Invalid input.');
     expect(banner).toHaveTextContent('Plan: This field cannot be set.');
     expect(banner).not.toHaveTextContent('billing_');
