@@ -1,7 +1,12 @@
 """The API docs: every operation says what it does, in words written for the API's users."""
 
 import pytest
+from rest_framework.generics import ListAPIView
 from rest_framework.test import APIClient
+from rest_framework.views import APIView
+
+from creditdesk.accounts.views import NeverStoredMixin
+from creditdesk.tenancy.views import AccountScopedMixin
 
 pytestmark = pytest.mark.django_db
 
@@ -28,10 +33,16 @@ def test_every_operation_has_a_summary_and_a_description(api_client: APIClient) 
 
 
 def test_no_operation_shows_an_internal_docstring_as_its_description(api_client: APIClient) -> None:
+    # drf-spectacular falls back to the view's docstring, which for a bare view is a mixin's: for developers.
+    internal = [
+        " ".join(cls.__doc__.split())[:60]
+        for cls in (AccountScopedMixin, NeverStoredMixin, APIView, ListAPIView)
+        if cls.__doc__
+    ]
     leaked = [
         f"{method} {path}"
         for method, path, operation in operations(api_client)
-        if "Subclasses" in operation.get("description", "")
+        if any(" ".join(operation.get("description", "").split()).startswith(doc) for doc in internal)
         or "get_queryset" in operation.get("description", "")
     ]
     assert leaked == []
