@@ -35,8 +35,7 @@ function BalanceFigures({ data }: { data: CreditBalance }) {
         <StatCard label="Available now" value={<span className={level === 'ok' ? undefined : 'negative'}>{formatCredits(data.credits_remaining)}</span>}
           hint={held > 0 ? `${formatCredits(data.credits)} in the balance, ${formatCredits(held)} held by running jobs` : undefined} />
         <StatCard label="Used this month" value={formatCredits(data.credits_used_this_month)} />
-        <StatCard label="Plan credits per month" value={formatCredits(data.plan_credits_per_month)}
-          hint={data.plan_name ? `${data.plan_name} plan` : undefined} />
+        <StatCard label="Plan credits per month" value={formatCredits(data.plan_credits_per_month)} />
         <StatCard label="Next monthly grant" value={data.next_grant_at ? formatDate(data.next_grant_at) : '—'}
           hint={data.next_grant_at ? `${formatCredits(data.plan_credits_per_month)} credits ${formatRelative(data.next_grant_at)}` : undefined} />
       </dl>
