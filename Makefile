@@ -10,7 +10,9 @@ CORES := $(shell nproc 2>/dev/null || echo 1)
 WEB_CONCURRENCY ?= $(shell echo $$(( 2 * $(CORES) + 1 )))
 DEV_ENV := DEBUG=1 BILLING_SANDBOX=$${BILLING_SANDBOX:-1} SITE_URL=$${SITE_URL:-http://$(HOST):$(PORT)}
 
-.PHONY: setup backend frontend run serve worker test lint test-sqlite test-postgres test-frontend test-e2e test-reliability reliability bench clean
+# `make manage ARGS="createsuperuser"`: a management command against the development database (var/),
+# with the same environment `make run` uses; production runs them with its own SECRET_KEY and DATABASE_URL.
+.PHONY: manage setup backend frontend run serve worker test lint test-sqlite test-postgres test-frontend test-e2e test-reliability reliability bench clean
 
 setup: backend frontend
 
@@ -35,6 +37,9 @@ run: setup
 	@$(DEV_ENV) $(BIN)/python manage.py run_worker & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(DEV_ENV) $(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+manage: backend
+	$(DEV_ENV) $(BIN)/python manage.py $(ARGS)
 
 serve: setup
 	@test -n "$$SECRET_KEY" || { echo "make serve is production mode: set SECRET_KEY (and DATABASE_URL)"; exit 1; }

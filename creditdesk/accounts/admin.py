@@ -113,7 +113,8 @@ class AccountAdmin(AuditedAdminMixin, admin.ModelAdmin):
     audit_action = "admin.account"
     list_display = ["name", "slug", "plan", "credits", "is_active", "created_at"]
     list_filter = ["plan", "is_active"]
-    search_fields = ["name", "slug", "billing_email"]
+    # A member's email finds their account: operators are usually given a person, not a company.
+    search_fields = ["name", "slug", "billing_email", "members__email"]
     readonly_fields = ["credits", "created_at", "updated_at"]
 
     def audited_account(self, obj: Account) -> Account | None:

@@ -76,7 +76,13 @@ def seed_demo(*, stdout: Any = None) -> tuple[Account, bool]:
 
 def _add_member(*, account: Account, owner: User, email: str, first: str, last: str, role: str) -> User:
     _invitation, token = services.invite_member(
-        account=account, inviter=owner, email=email, first_name=first, last_name=last, role=role
+        account=account,
+        inviter=owner,
+        email=email,
+        first_name=first,
+        last_name=last,
+        role=role,
+        send_email=False,  # accepted on the next line: an invitation email would only be noise
     )
     return services.accept_invitation(token=token, password=demo_password())
 

@@ -2,6 +2,7 @@ from typing import Any
 
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from creditdesk.accounts.models import Invitation, User
 from creditdesk.tenancy.models import AuditLog
@@ -27,3 +28,21 @@ def pending_invitation_list(*, account: Any) -> QuerySet[Invitation]:
         .select_related("invited_by", "user")
         .order_by("-created_at", "-id")
     )
+
+
+def invitation_by_token(*, token_hash: str) -> Invitation | None:
+    """A usable invitation (not accepted, revoked or expired) that can still be accepted: it has a member
+    row, and that member still belongs to the inviting account."""
+    invitation = (
+        Invitation.objects.select_related("account", "user", "invited_by")
+        .filter(
+            token_hash=token_hash,
+            accepted_at__isnull=True,
+            revoked_at__isnull=True,
+            expires_at__gt=timezone.now(),
+        )
+        .first()
+    )
+    if invitation is None or invitation.user is None or invitation.user.account_id != invitation.account_id:
+        return None
+    return invitation

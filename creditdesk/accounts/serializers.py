@@ -139,6 +139,18 @@ class InvitationSerializer(serializers.ModelSerializer):
         return invitation.invited_by.email if invitation.invited_by else ""
 
 
+class InvitationLookupQuerySerializer(StrictInputSerializer):
+    token = serializers.CharField(max_length=200)
+
+
+class InvitationLookupSerializer(serializers.Serializer):
+    account_name = serializers.CharField()
+    invited_by = serializers.CharField(help_text="Who sent it: their name, or their email.")
+    email = serializers.EmailField(help_text="The address invited: it becomes the sign-in email.")
+    role = serializers.ChoiceField(choices=Role.choices)
+    expires_at = serializers.DateTimeField()
+
+
 class ProfileUpdateSerializer(StrictModelSerializer):
     """The signed-in user's own name; email, role and staff flags are not theirs to set."""
 

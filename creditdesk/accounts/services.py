@@ -407,6 +407,7 @@ def invite_member(
     last_name: str = "",
     role: str = Role.MEMBER,
     ip: str | None = None,
+    send_email: bool = True,
 ) -> tuple[Invitation, str]:
     """Invites an address and mails it a single-use link; returns the pending invitation and the token.
 
@@ -452,7 +453,8 @@ def invite_member(
             changes={"role": role},
             ip_address=ip,
         )
-        if member is not None:
+        # send_email=False is for the demo seeder, which accepts the invitation at once itself.
+        if member is not None and send_email:
             invited = member
             transaction.on_commit(
                 lambda: _send_invitation(member=invited, account=account, inviter=inviter, token=token)
@@ -532,6 +534,23 @@ def _send_invitation(*, member: User, account: Account, inviter: User, token: st
         from_email=None,
         recipient_list=[member.email],
     )
+
+
+def lookup_invitation(*, token: str) -> dict[str, Any]:
+    """What the invitation page shows before the invitee chooses a password. Only the token's holder
+    learns anything: a wrong, used, revoked or expired token is the same 404."""
+    invitation = selectors.invitation_by_token(token_hash=_hash_token(token or ""))
+    if invitation is None:
+        raise NotFound("This invitation is invalid, used or expired.")
+    inviter = invitation.invited_by
+    inviter_name = " ".join(p for p in [inviter.first_name, inviter.last_name] if p) if inviter else ""
+    return {
+        "account_name": invitation.account.name,
+        "invited_by": inviter_name or (inviter.email if inviter else ""),
+        "email": invitation.email,
+        "role": invitation.role,
+        "expires_at": invitation.expires_at,
+    }
 
 
 def accept_invitation(

@@ -16,6 +16,7 @@ auth_urlpatterns = [
         name="auth-password-reset-confirm",
     ),
     path("invitations/accept/", views.AcceptInvitationView.as_view(), name="auth-accept-invitation"),
+    path("invitations/lookup/", views.InvitationLookupView.as_view(), name="auth-invitation-lookup"),
 ]
 
 account_urlpatterns = [

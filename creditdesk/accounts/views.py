@@ -16,6 +16,8 @@ from creditdesk.accounts.serializers import (
     AccountSettingsUpdateSerializer,
     AuditLogSerializer,
     DetailSerializer,
+    InvitationLookupQuerySerializer,
+    InvitationLookupSerializer,
     InvitationSerializer,
     InviteSerializer,
     LoginSerializer,
@@ -63,6 +65,17 @@ def session_payload(user: User) -> dict:
     }
 
 
+@extend_schema_view(
+    post=extend_schema(
+        summary="Create an account",
+        description=(
+            "Signs up a new customer: creates the account on the default plan with its first owner, "
+            "grants the plan's first monthly credits and returns a session (access and refresh tokens, "
+            "the user and the account). Throttled per IP. A taken email or a weak password is a 400 "
+            "naming the field."
+        ),
+    ),
+)
 class RegisterView(NeverStoredMixin, APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
@@ -115,6 +128,15 @@ class RefreshView(NeverStoredMixin, APIView):
         return Response({"access": pair.access, "refresh": pair.refresh})
 
 
+@extend_schema_view(
+    post=extend_schema(
+        summary="Sign out",
+        description=(
+            "Blacklists the given refresh token so it can never be used again. The access token expires "
+            "on its own within minutes."
+        ),
+    ),
+)
 class LogoutView(NeverStoredMixin, APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
@@ -126,6 +148,15 @@ class LogoutView(NeverStoredMixin, APIView):
         return Response(None)
 
 
+@extend_schema_view(
+    get=extend_schema(
+        summary="The signed-in user and account",
+        description=(
+            "Returns the user behind the token (with role) and their account (with plan and balance). "
+            "The front end reads the role from here to decide what to show."
+        ),
+    ),
+)
 class MeView(APIView):
     @extend_schema(responses=MeSerializer)
     def get(self, request: TenantRequest) -> Response:
@@ -202,6 +233,16 @@ class PasswordResetConfirmView(NeverStoredMixin, APIView):
         return Response({"detail": "Your password is set: sign in with it."})
 
 
+@extend_schema_view(
+    post=extend_schema(
+        summary="Accept an invitation",
+        description=(
+            "The invited person chooses a password (and optionally a name) with the token from the "
+            "invitation email; the member becomes active and a session is returned. A wrong, used, "
+            "revoked or expired token is a 400 on `token`. Throttled per IP."
+        ),
+    ),
+)
 class AcceptInvitationView(NeverStoredMixin, APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
@@ -214,6 +255,44 @@ class AcceptInvitationView(NeverStoredMixin, APIView):
         return Response(session_payload(user))
 
 
+class InvitationLookupView(NeverStoredMixin, APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes = [LoginIPThrottle]
+
+    @extend_schema(
+        summary="Look up an invitation by its token",
+        description=(
+            "What the invitation page shows before the invitee chooses a password: the account, who "
+            "invited them, the invited email, the role and when the link expires. Only the token from the "
+            "email finds anything; a wrong, used, revoked or expired token is a 404. Throttled per IP like "
+            "sign-in."
+        ),
+        parameters=[InvitationLookupQuerySerializer],
+        responses=InvitationLookupSerializer,
+    )
+    def get(self, request: Request) -> Response:
+        token = validated(InvitationLookupQuerySerializer, request.query_params.dict())["token"]
+        return Response(InvitationLookupSerializer(services.lookup_invitation(token=token)).data)
+
+
+@extend_schema_view(
+    get=extend_schema(
+        summary="Account settings",
+        description=(
+            "The account's name, billing email, billing address, country, tax ID, plan and balance. Any "
+            "member may read them."
+        ),
+    ),
+    patch=extend_schema(
+        summary="Update account settings",
+        description=(
+            "Owners and admins change the account name and billing details; only the fields sent "
+            "change. `billing_country` is an ISO 3166-1 alpha-2 code. Any other field (credits, plan, "
+            "slug...) is a 400 naming it."
+        ),
+    ),
+)
 class AccountSettingsView(APIView):
     permission_classes = [ManagersWriteMembersRead]
 
@@ -306,6 +385,23 @@ class InvitationView(APIView):
         return Response(None)
 
 
+@extend_schema_view(
+    patch=extend_schema(
+        summary="Change a member's role",
+        description=(
+            "Owners change any role; admins only between member and viewer. Nobody changes their own "
+            "role, and the last owner cannot be demoted."
+        ),
+    ),
+    delete=extend_schema(
+        summary="Remove a member",
+        description=(
+            "Removes the member from the account: their access ends at once (tokens refused, refresh "
+            "tokens blacklisted). Nobody removes themselves, admins never remove owners or admins, the "
+            "last owner stays."
+        ),
+    ),
+)
 class TeamMemberView(APIView):
     permission_classes = [IsAccountManager]
 
@@ -329,6 +425,15 @@ class TeamMemberView(APIView):
         return Response(None)
 
 
+@extend_schema_view(
+    get=extend_schema(
+        summary="The account's audit log",
+        description=(
+            "Owners and admins read who changed what (settings, team, purchases, payments), newest "
+            "first, with the actor's email and IP address."
+        ),
+    ),
+)
 class AuditLogListView(AccountScopedMixin, ListAPIView):
     permission_classes = [IsAccountManager]
     serializer_class = AuditLogSerializer

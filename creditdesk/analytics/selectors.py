@@ -14,11 +14,28 @@ TxType = CreditTransaction.Type
 MAX_DAYS = 365
 
 
-def usage_analytics(*, account: Any, days: int, today: date | None = None) -> dict[str, Any]:
-    today = today or timezone.now().date()
-    start = today - timedelta(days=days - 1)
+# Monthly plan credits and operator grants: inflows the customer did not pay for separately.
+GRANT_TYPES = frozenset({TxType.GRANT, TxType.SUBSCRIPTION})
+
+
+def usage_analytics(
+    *,
+    account: Any,
+    days: int | None = None,
+    start: date | None = None,
+    end: date | None = None,
+    today: date | None = None,
+) -> dict[str, Any]:
+    """The last `days` days up to today, or the UTC calendar days `start`..`end` (both included)."""
+    if start is None or end is None:
+        end = today or timezone.now().date()
+        start = end - timedelta(days=(days or 30) - 1)
+    days = (end - start).days + 1
+    today = end
     usage: dict[date, int] = defaultdict(int)
     purchases: dict[date, int] = defaultdict(int)
+    grants: dict[date, int] = defaultdict(int)
+    net: dict[date, int] = defaultdict(int)
     by_type: dict[str, list[int]] = {}
     rollups = DailyLedgerRollup.objects.filter(account=account, date__gte=start, date__lte=today).values_list(
         "date", "transaction_type", "total", "count"
@@ -27,10 +44,13 @@ def usage_analytics(*, account: Any, days: int, today: date | None = None) -> di
         running = by_type.setdefault(transaction_type, [0, 0])
         running[0] += total
         running[1] += count
+        net[day] += total
         if transaction_type == TxType.DEDUCTION:
             usage[day] -= total
         elif transaction_type == TxType.PURCHASE:
             purchases[day] += total
+        elif transaction_type in GRANT_TYPES:
+            grants[day] += total
 
     daily_usage = []
     for offset in range(days):
@@ -40,7 +60,8 @@ def usage_analytics(*, account: Any, days: int, today: date | None = None) -> di
                 "date": day,
                 "usage": usage[day],
                 "purchases": purchases[day],
-                "net": purchases[day] - usage[day],
+                "grants": grants[day],
+                "net": net[day],
             }
         )
     type_order = {value: index for index, value in enumerate(TxType.values)}
@@ -62,10 +83,13 @@ def usage_analytics(*, account: Any, days: int, today: date | None = None) -> di
     ]
     return {
         "period_days": days,
+        "start": start,
+        "end": end,
         "current_balance": account.credits,
         "usage_by_type": usage_by_type,
         "daily_usage": daily_usage,
         "total_usage": sum(usage.values()),
         "total_purchases": sum(purchases.values()),
+        "total_grants": sum(grants.values()),
         "usage_by_operation": usage_by_operation,
     }

@@ -1,6 +1,6 @@
 from typing import Any
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -11,11 +11,21 @@ from creditdesk.core.serializers import validated
 from creditdesk.tenancy.request import TenantRequest
 
 
+@extend_schema_view(
+    get=extend_schema(
+        summary="Usage analytics",
+        description=(
+            "Credits used, purchased and granted per UTC day over the last `days` days (default 30, at "
+            "most 365) or a custom `start`..`end` range, with totals by transaction type and by "
+            "operation. Read from daily rollups: the cost does not grow with the history."
+        ),
+    ),
+)
 class UsageAnalyticsView(APIView):
     @extend_schema(parameters=[AnalyticsQuerySerializer], responses=UsageAnalyticsSerializer)
     def get(self, request: TenantRequest) -> Response:
-        days = validated(AnalyticsQuerySerializer, request.query_params.dict())["days"]
-        analytics = usage_analytics(account=request.account, days=days)
+        query = validated(AnalyticsQuerySerializer, request.query_params.dict())
+        analytics = usage_analytics(account=request.account, **query)
         return Response(as_json(analytics))
 
 
@@ -24,6 +34,8 @@ def as_json(analytics: dict[str, Any]) -> dict[str, Any]:
     more than the query for a year of daily rows (bench figure 1)."""
     return {
         **analytics,
+        "start": analytics["start"].isoformat(),
+        "end": analytics["end"].isoformat(),
         "daily_usage": [{**day, "date": day["date"].isoformat()} for day in analytics["daily_usage"]],
         "usage_by_operation": [
             {**row, "cost_usd": str(to_cost(row["cost_usd"]))} for row in analytics["usage_by_operation"]

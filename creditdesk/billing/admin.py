@@ -1,3 +1,6 @@
+from decimal import Decimal
+
+from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -14,7 +17,13 @@ from creditdesk.billing.models import (
 )
 from creditdesk.billing.services.payments import approve_bank_transfer, reject_bank_transfer
 from creditdesk.core.errors import ApplicationError
+from creditdesk.core.money import format_money
 from creditdesk.tenancy.audit import client_ip
+
+
+def money(amount: Decimal | None, currency: str) -> str:
+    """An amount with its currency code, as the PDFs print it: 9.00 USD."""
+    return "-" if amount is None else format_money(amount, currency)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -39,8 +48,13 @@ class CreditTransactionAdmin(ReadOnlyAdmin):
 
 @admin.register(CreditUsageLog)
 class CreditUsageLogAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "account", "operation_type", "credits_used", "cost_usd", "model"]
+    list_display = ["created_at", "account", "operation_type", "credits_used", "provider_cost", "model"]
     list_filter = ["operation_type"]
+    search_fields = ["account__name", "reference_id"]
+
+    @admin.display(description="Provider cost", ordering="cost_usd")
+    def provider_cost(self, log: CreditUsageLog) -> str:
+        return money(log.cost_usd, "USD")
 
 
 @admin.register(Plan)
@@ -48,12 +62,16 @@ class PlanAdmin(admin.ModelAdmin):
     list_display = [
         "name",
         "slug",
-        "price_monthly",
+        "monthly_price",
         "credits_per_month",
         "max_users",
         "is_active",
         "is_default",
     ]
+
+    @admin.display(description="Monthly price", ordering="price_monthly")
+    def monthly_price(self, plan: Plan) -> str:
+        return money(plan.price_monthly, settings.BILLING_CURRENCY)
 
 
 @admin.register(CreditCost)
@@ -64,7 +82,11 @@ class CreditCostAdmin(admin.ModelAdmin):
 
 @admin.register(CreditPackage)
 class CreditPackageAdmin(admin.ModelAdmin):
-    list_display = ["name", "credits", "price", "currency", "is_active", "is_featured", "sort_order"]
+    list_display = ["name", "credits", "package_price", "is_active", "is_featured", "sort_order"]
+
+    @admin.display(description="Price", ordering="price")
+    def package_price(self, package: CreditPackage) -> str:
+        return money(package.price, package.currency)
 
 
 @admin.register(PaymentMethodConfig)
@@ -91,14 +113,17 @@ class InvoiceAdmin(MoneyRecordAdmin):
         "invoice_number",
         "account",
         "status",
-        "total_amount",
-        "currency",
+        "total",
         "needs_review",
         "review_reason",
         "created_at",
     ]
     list_filter = ["status", "needs_review"]
-    search_fields = ["invoice_number", "account__name"]
+    search_fields = ["invoice_number", "account__name", "account__slug", "account__billing_email"]
+
+    @admin.display(description="Total", ordering="total_amount")
+    def total(self, invoice: Invoice) -> str:
+        return money(invoice.total_amount, invoice.currency)
 
 
 @admin.register(Payment)
@@ -109,7 +134,7 @@ class PaymentAdmin(MoneyRecordAdmin):
         "invoice",
         "payment_method",
         "status",
-        "amount",
+        "amount_with_currency",
         "reference_code",
         "transfer_reference",
         "expires_at",
@@ -122,9 +147,16 @@ class PaymentAdmin(MoneyRecordAdmin):
         "provider_reference",
         "provider_payment_id",
         "invoice__invoice_number",
+        "account__name",
+        "account__slug",
+        "account__billing_email",
     ]
     list_select_related = ["account", "invoice"]
     actions = ["approve_bank_transfers", "reject_bank_transfers"]
+
+    @admin.display(description="Amount", ordering="amount")
+    def amount_with_currency(self, payment: Payment) -> str:
+        return money(payment.amount, payment.currency)
 
     @admin.action(description="Approve selected bank transfers (grants the credits)", permissions=["change"])
     def approve_bank_transfers(self, request: HttpRequest, queryset: QuerySet[Payment]) -> None:

@@ -12,16 +12,52 @@ from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from creditdesk.billing.models import Invoice
+from creditdesk.billing.models import Invoice, Payment, PaymentMethod
+from creditdesk.billing.selectors import bank_transfer_instructions
 from creditdesk.core.money import format_money
 
-STATUS_LABELS = {
-    Invoice.Status.DRAFT: "DRAFT",
-    Invoice.Status.PENDING: "DUE",
-    Invoice.Status.PAID: "PAID",
-    Invoice.Status.VOID: "VOID",
-    Invoice.Status.REFUNDED: "REFUNDED",
-}
+# The words the billing page's status badges use, so the PDF and the page agree.
+STATUS_LABELS = {status: status.label for status in Invoice.Status}
+
+
+def _pending_bank_transfer(invoice: Invoice) -> Payment | None:
+    return (
+        invoice.payments.filter(
+            payment_method=PaymentMethod.BANK_TRANSFER, status=Payment.Status.PENDING_APPROVAL
+        )
+        .order_by("-created_at", "-id")
+        .first()
+    )
+
+
+def _payment_instructions(invoice: Invoice, body: Any, heading: Any) -> list[Any]:
+    """How to pay a pending bank-transfer invoice: the bank details and the reference to quote."""
+    if invoice.status != Invoice.Status.PENDING:
+        return []
+    payment = _pending_bank_transfer(invoice)
+    if payment is None:
+        return []
+    lines = [
+        ["Amount", format_money(payment.amount, payment.currency)],
+        ["Payment reference", payment.reference_code],
+    ]
+    if payment.expires_at:
+        lines.append(["Pay by", f"{payment.expires_at:%Y-%m-%d}"])
+    details = Table(lines, colWidths=[40 * mm, 120 * mm], hAlign="LEFT")
+    details.setStyle(TableStyle([("FONTNAME", (1, 1), (1, 1), "Courier-Bold")]))
+    return [
+        Spacer(1, 6 * mm),
+        Paragraph("How to pay", heading),
+        Paragraph(_lines(bank_transfer_instructions()), body),
+        Spacer(1, 2 * mm),
+        details,
+        Paragraph(
+            escape(
+                f"Quote the reference {payment.reference_code} so we can match your transfer to this invoice."
+            ),
+            body,
+        ),
+    ]
 
 
 def _lines(*parts: Any) -> str:
@@ -67,7 +103,7 @@ def render_invoice_pdf(invoice: Invoice) -> bytes:
         author=settings.INVOICE_SELLER.get("name", ""),
     )
     currency = invoice.currency
-    status = STATUS_LABELS.get(Invoice.Status(invoice.status), invoice.status.upper())
+    status = STATUS_LABELS.get(Invoice.Status(invoice.status), invoice.status.capitalize())
 
     dates = [
         ["Invoice number", invoice.invoice_number],
@@ -138,6 +174,7 @@ def render_invoice_pdf(invoice: Invoice) -> bytes:
             ),
             body,
         ),
+        *_payment_instructions(invoice, body, styles["Heading3"]),
     ]
     document.build(story)
     return buffer.getvalue()

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Self
 
+from django.conf import settings
 from django.db.models import Model, Q, QuerySet, Sum
 from django.utils import timezone
 
@@ -195,3 +196,9 @@ def payment_list(*, account: Any) -> QuerySet[Payment]:
         .select_related("invoice")
         .order_by("-created_at", "-id")
     )
+
+
+def bank_transfer_instructions() -> str:
+    """What a customer paying by bank transfer is told: the operator's text, else the setting."""
+    config = PaymentMethodConfig.objects.filter(payment_method="bank_transfer").only("instructions").first()
+    return (config.instructions if config else "") or settings.BANK_TRANSFER_INSTRUCTIONS

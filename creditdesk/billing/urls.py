@@ -29,5 +29,6 @@ urlpatterns = [
     path("payments/<int:pk>/", purchases.PaymentDetailView.as_view(), name="payment-detail"),
     path("payments/<int:pk>/confirm/", purchases.ConfirmBankTransferView.as_view(), name="payment-confirm"),
     path("notifications/", notifications.NotificationSettingsView.as_view(), name="notification-settings"),
+    path("payments/<int:pk>/cancel/", purchases.CancelBankTransferView.as_view(), name="payment-cancel"),
     path("webhooks/stripe/", webhooks.stripe_webhook, name="stripe-webhook"),
 ]

@@ -9,7 +9,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.defaults import bad_request as default_bad_request
 from django.views.defaults import page_not_found
 from django.views.defaults import server_error as default_server_error
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -32,6 +32,12 @@ def database_answers() -> bool:
         return False
 
 
+@extend_schema_view(
+    get=extend_schema(
+        summary="Health check",
+        description=("Answers 200 when the service and its database respond; needs no authentication."),
+    ),
+)
 class HealthView(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]

@@ -78,6 +78,7 @@ def _wait_for_health(base_url: str, server: subprocess.Popen, log: Path, timeout
 
 SERVER_LOG = pytest.StashKey[Path]()
 WORKER_LOG = pytest.StashKey[Path]()
+SERVER_ENV = pytest.StashKey[dict]()
 
 
 # Not named live_server: pytest-django reserves that name and would set up a test database for it.
@@ -97,6 +98,7 @@ def server_url(tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Co
         # pytest's settings put tasks on the immediate backend in os.environ; the server queues for the worker.
         "TASKS_BACKEND": "django_tasks_db.DatabaseBackend",
     }
+    pytestconfig.stash[SERVER_ENV] = env
     manage = [_python(), "manage.py"]
     for command in (["migrate", "--noinput"], ["seed_catalog"]):
         done = subprocess.run(
@@ -212,6 +214,25 @@ class Api:
 @pytest.fixture
 def api(server_url: str, page) -> Api:
     return Api(server_url, page)
+
+
+@pytest.fixture
+def operator(server_url: str, pytestconfig: pytest.Config):
+    """Runs Python as staff would, against the server's database (e.g. approving a bank transfer)."""
+
+    def run(code: str) -> str:
+        done = subprocess.run(
+            [_python(), "manage.py", "shell", "-c", code],
+            cwd=REPO,
+            env=pytestconfig.stash[SERVER_ENV],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    return run
 
 
 @pytest.fixture

@@ -164,3 +164,13 @@ def test_staff_changes_to_an_account_in_the_admin_are_audited(staff_client: Clie
     assert response.status_code == 302, response.content[:3000]
     row = AuditLog.objects.get(action="admin.account_changed")
     assert row.account == account and row.actor_email == "ops@creditdesk.local"
+
+
+def test_searching_accounts_by_a_member_s_email_finds_the_account_once(
+    staff_client: Client, account: Account, make_member
+) -> None:
+    make_member(account, "member", email="writer@acme.test")
+    make_member(account, "viewer", email="writer2@acme.test")
+    response = staff_client.get("/admin/accounts/account/", {"q": "writer"})
+    assert response.status_code == 200
+    assert list(response.context["cl"].result_list) == [account]

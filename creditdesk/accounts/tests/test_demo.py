@@ -1,4 +1,6 @@
 import pytest
+from django.core import mail
+from django.core.cache import cache
 from django.core.management import call_command
 
 from creditdesk.accounts.demo import DEMO_EMAIL, HISTORY_DAYS, seed_demo
@@ -36,6 +38,16 @@ def test_the_demo_ledger_reads_in_time_order() -> None:
     assert by_time == by_id  # the newest-first pages show each balance_after after the row before it
     first = CreditTransaction.objects.filter(account=account).order_by("id").first()
     assert first.description.startswith("Initial credits")
+
+
+def test_the_demo_sends_no_invitation_email_for_members_it_activates_itself(
+    django_capture_on_commit_callbacks,
+) -> None:
+    cache.clear()  # the invitation rate limits count in the cache across tests
+    with django_capture_on_commit_callbacks(execute=True):
+        seed_demo()
+    cache.clear()
+    assert [m.subject for m in mail.outbox if "invited" in m.subject] == []
 
 
 def test_seeding_twice_changes_nothing(capsys: pytest.CaptureFixture) -> None:

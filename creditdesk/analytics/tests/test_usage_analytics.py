@@ -69,6 +69,7 @@ def test_daily_usage_has_exactly_days_rows_oldest_first_ending_today_zero_filled
         "date": str(today - timedelta(days=2)),
         "usage": 35,
         "purchases": 0,
+        "grants": 0,
         "net": -35,
     }
     assert by_date[str(today - timedelta(days=1))]["purchases"] == 500
@@ -77,6 +78,7 @@ def test_daily_usage_has_exactly_days_rows_oldest_first_ending_today_zero_filled
         "date": str(today - timedelta(days=5)),
         "usage": 0,
         "purchases": 0,
+        "grants": 0,
         "net": 0,
     }
 
@@ -88,6 +90,47 @@ def test_the_default_period_is_30_days_and_older_usage_is_outside_it(
     assert data["period_days"] == 30 and len(data["daily_usage"]) == 30
     assert data["total_usage"] == 44
     assert owner_client.get(f"{ANALYTICS}?days=90").json()["data"]["total_usage"] == 64
+
+
+def test_monthly_grants_are_an_inflow_of_their_own_and_count_in_the_day_s_net(
+    owner_client: APIClient, history: Account
+) -> None:
+    data = owner_client.get(f"{ANALYTICS}?days=7").json()["data"]
+    today = data["daily_usage"][-1]
+    assert today["grants"] == 1000  # the fixture's grant, today
+    assert today["purchases"] == 0
+    assert today["net"] == 1000 - 9
+    assert data["total_grants"] == 1000
+
+
+def test_a_custom_range_covers_exactly_its_days(owner_client: APIClient, history: Account) -> None:
+    today = timezone.now().date()
+    start, end = today - timedelta(days=3), today - timedelta(days=1)
+    data = owner_client.get(f"{ANALYTICS}?start={start}&end={end}").json()["data"]
+    assert (data["start"], data["end"], data["period_days"]) == (str(start), str(end), 3)
+    assert [row["date"] for row in data["daily_usage"]] == [str(start + timedelta(days=n)) for n in range(3)]
+    assert data["total_usage"] == 35
+    assert data["total_purchases"] == 500
+    assert data["total_grants"] == 0
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("start=2026-05-10&end=2026-05-01", "start"),
+        ("start=2026-05-10", "end"),
+        ("end=2026-05-10", "start"),
+        ("start=2025-01-01&end=2026-01-01", "end"),
+        ("start=2026-05-01&end=2026-05-10&days=7", "days"),
+        ("start=2026-02-30&end=2026-03-01", "start"),
+    ],
+)
+def test_a_bad_custom_range_is_a_400_naming_the_field(
+    query: str, field: str, owner_client: APIClient
+) -> None:
+    response = owner_client.get(f"{ANALYTICS}?{query}")
+    assert response.status_code == 400
+    assert field in response.json()["errors"]
 
 
 @pytest.mark.parametrize("days", ["0", "366", "-3", "abc", "1.5"])

@@ -5,6 +5,7 @@ from rest_framework.reverse import reverse
 
 from creditdesk.billing.models import CreditPackage, Invoice, Payment, PaymentMethod, PaymentMethodConfig
 from creditdesk.billing.providers import PROVIDERS, method_is_available
+from creditdesk.billing.selectors import bank_transfer_instructions
 from creditdesk.core.money import money_serializer_field
 from creditdesk.core.serializers import StrictInputSerializer
 
@@ -82,6 +83,9 @@ class InvoiceSerializer(serializers.ModelSerializer):
 
 class PaymentSerializer(serializers.ModelSerializer):
     invoice_number = serializers.CharField(source="invoice.invoice_number", read_only=True)
+    instructions = serializers.SerializerMethodField(
+        help_text="For a bank transfer awaiting approval: where to send the money (quote `reference_code`)."
+    )
 
     class Meta:
         model = Payment
@@ -96,10 +100,25 @@ class PaymentSerializer(serializers.ModelSerializer):
             "provider_reference",
             "transfer_reference",
             "failure_reason",
+            "reference_code",
+            "instructions",
+            "expires_at",
             "created_at",
             "approved_at",
         ]
         read_only_fields = fields
+
+    def get_instructions(self, payment: Payment) -> str:
+        if (
+            payment.payment_method != PaymentMethod.BANK_TRANSFER
+            or payment.status != Payment.Status.PENDING_APPROVAL
+        ):
+            return ""
+        # One lookup per response, however many pending transfers the page lists.
+        cache = self.context.setdefault("_bank_transfer_instructions", {})  # type: ignore[attr-defined]
+        if "text" not in cache:
+            cache["text"] = bank_transfer_instructions()
+        return cache["text"]
 
 
 class PurchaseInputSerializer(StrictInputSerializer):

@@ -425,6 +425,32 @@ def confirm_bank_transfer(
     return payment
 
 
+def cancel_bank_transfer(
+    *, account: Any, payment_id: int, actor: Any, ip_address: str | None = None
+) -> Payment:
+    """The customer will not pay after all: the transfer fails and its invoice is void, so staff never
+    approve money that is not coming. Only while it awaits approval; a settled payment is a 400."""
+    with transaction.atomic():
+        payment = Payment.objects.filter(account=account, pk=payment_id).first()
+        if payment is None:
+            raise NotFound("Payment not found.")
+        if payment.payment_method != PaymentMethod.BANK_TRANSFER:
+            raise ValidationFailed("Only a bank transfer that awaits approval can be cancelled.")
+        cancelled = fail_payment(
+            payment=payment,
+            reason="Cancelled by the customer.",
+            source="customer",
+            actor=actor,
+            only_from=frozenset({Status.PENDING_APPROVAL}),
+            audit_action="bank_transfer.cancelled",
+            ip_address=ip_address,
+        )
+        if not cancelled:
+            raise ValidationFailed("Only a bank transfer that awaits approval can be cancelled.")
+        payment.refresh_from_db()
+    return payment
+
+
 def _bank_transfer(payment_id: int) -> Payment:
     payment = _lock_payment(payment_id)
     if payment.payment_method != PaymentMethod.BANK_TRANSFER:

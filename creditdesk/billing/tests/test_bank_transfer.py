@@ -175,6 +175,81 @@ def test_confirming_an_unknown_payment_is_404(owner_client):
     )
 
 
+def test_a_pending_transfer_lists_its_reference_instructions_and_expiry_for_the_billing_page(
+    owner_client, transfer
+):
+    PaymentMethodConfig.objects.filter(payment_method="bank_transfer").update(instructions="IBAN XX00 1234.")
+    listed = owner_client.get("/api/v1/billing/payments/").json()["data"]["results"][0]
+    assert listed["reference_code"] == transfer.reference_code
+    assert listed["instructions"] == "IBAN XX00 1234."
+    assert listed["expires_at"] is not None
+    detail = owner_client.get(f"/api/v1/billing/payments/{transfer.pk}/").json()["data"]
+    assert detail["instructions"] == "IBAN XX00 1234." and detail["amount"] == "9.00"
+
+
+def test_a_settled_transfer_no_longer_shows_instructions(owner_client, transfer, staff):
+    approve_bank_transfer(payment_id=transfer.pk, actor=staff)
+    detail = owner_client.get(f"/api/v1/billing/payments/{transfer.pk}/").json()["data"]
+    assert detail["status"] == "succeeded" and detail["instructions"] == ""
+
+
+# --- The customer's cancellation -------------------------------------------------------------------------
+
+
+def cancel_url(payment: Payment) -> str:
+    return f"/api/v1/billing/payments/{payment.pk}/cancel/"
+
+
+def test_the_owner_cancels_a_pending_transfer_and_its_invoice_is_void(owner_client, transfer, account, staff):
+    response = owner_client.post(cancel_url(transfer))
+
+    assert response.status_code == 200
+    data = response.json()["data"]
+    assert data["status"] == "failed" and data["failure_reason"] == "Cancelled by the customer."
+    transfer.refresh_from_db()
+    assert transfer.status == Payment.Status.FAILED
+    assert transfer.invoice.status == Invoice.Status.VOID
+    assert AuditLog.objects.filter(account=account, action="bank_transfer.cancelled").exists()
+    # A late approval of a cancelled transfer grants nothing.
+    assert approve_bank_transfer(payment_id=transfer.pk, actor=staff) is False
+    account.refresh_from_db()
+    assert account.credits == 1000 and purchase_grants(account) == []
+
+
+@pytest.mark.parametrize("role", [Role.MEMBER, Role.VIEWER])
+def test_members_and_viewers_cannot_cancel(client_for, transfer, role):
+    assert client_for(role).post(cancel_url(transfer)).status_code == 403
+    transfer.refresh_from_db()
+    assert transfer.status == Payment.Status.PENDING_APPROVAL
+
+
+def test_another_tenant_cannot_cancel_and_sees_404(other_client, transfer):
+    assert other_client.post(cancel_url(transfer)).status_code == 404
+    transfer.refresh_from_db()
+    assert transfer.status == Payment.Status.PENDING_APPROVAL
+
+
+def test_only_a_transfer_awaiting_approval_can_be_cancelled(owner_client, package, transfer, staff, account):
+    sandbox = owner_client.post(
+        f"/api/v1/billing/credit-packages/{package.pk}/purchase/",
+        {"payment_method": "sandbox"},
+        format="json",
+    ).json()["data"]["payment"]
+    assert owner_client.post(f"/api/v1/billing/payments/{sandbox['id']}/cancel/").status_code == 400
+    assert Payment.objects.get(pk=sandbox["id"]).status == Payment.Status.SUCCEEDED
+
+    approve_bank_transfer(payment_id=transfer.pk, actor=staff)
+    assert owner_client.post(cancel_url(transfer)).status_code == 400
+    transfer.refresh_from_db()
+    assert transfer.status == Payment.Status.SUCCEEDED and transfer.invoice.status == Invoice.Status.PAID
+    account.refresh_from_db()
+    assert account.credits == 1000 + 500 + 500
+
+
+def test_cancelling_an_unknown_payment_is_404(owner_client):
+    assert owner_client.post("/api/v1/billing/payments/999999/cancel/").status_code == 404
+
+
 # --- Approval and rejection ------------------------------------------------------------------------------
 
 
@@ -319,3 +394,12 @@ def test_the_demo_gets_two_paid_invoices_and_one_pending_transfer_once(account, 
 
     assert create_demo_purchases(account=account, actor=owner) == []
     assert Payment.objects.filter(account=account).count() == 3
+
+
+def test_staff_find_payments_by_account_name_and_see_amounts_with_their_currency(
+    admin_client, transfer, account
+):
+    response = admin_client.get(ADMIN_CHANGELIST, {"q": account.name})
+    assert list(response.context["cl"].result_list) == [transfer]
+    assert "9.00 USD" in response.content.decode()
+    assert list(admin_client.get(ADMIN_CHANGELIST, {"q": "no such company"}).context["cl"].result_list) == []

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 from pypdf import PdfReader
 
-from creditdesk.billing.models import Invoice, InvoiceSequence
+from creditdesk.billing.models import Invoice, InvoiceSequence, PaymentMethodConfig
 from creditdesk.billing.services.invoices import allocate_invoice_number
 from creditdesk.billing.tests.factories import CreditPackageFactory
 from creditdesk.tenancy.roles import Role
@@ -107,17 +107,34 @@ def test_the_invoice_pdf_opens_and_shows_number_total_status_seller_and_buyer(
     assert invoice.invoice_number in text
     assert "46.80 USD" in text  # 39.00 + 20 % tax
     assert "7.80 USD" in text and "39.00 USD" in text
-    assert "PAID" in text
+    assert "Status\nPaid" in text
+    assert "How to pay" not in text
     assert "creditdesk Inc." in text and "1 Ledger Lane" in text
     assert "Acme" in text and "42 Market Street" in text and "Springfield" in text
     assert "Growth (2500 credits)" in text
 
 
-def test_the_pdf_of_an_unpaid_invoice_says_it_is_due(owner_client):
-    data = buy(owner_client, CreditPackageFactory(), "bank_transfer")
+def test_the_pdf_of_a_pending_bank_transfer_says_pending_with_the_bank_details_and_reference(
+    owner_client, settings
+):
+    PaymentMethodConfig.objects.filter(payment_method="bank_transfer").update(
+        instructions="Pay to ACME Bank, IBAN XX00 1234."
+    )
+    data = buy(owner_client, CreditPackageFactory(price="9.00"), "bank_transfer")
     response = owner_client.get(f"/api/v1/billing/invoices/{data['invoice']['id']}/pdf/")
     text = pdf_text(response.content)
-    assert "DUE" in text and "PAID" not in text
+    assert "Status\nPending" in text and "Paid" not in text and "DUE" not in text
+    assert "How to pay" in text and "Pay to ACME Bank, IBAN XX00 1234." in text
+    reference = data["next_action"]["reference"]
+    assert f"Payment reference\n{reference}" in text
+    assert "Amount\n9.00 USD" in text
+
+
+def test_the_pdf_of_a_cancelled_transfer_is_void_without_payment_instructions(owner_client):
+    data = buy(owner_client, CreditPackageFactory(), "bank_transfer")
+    owner_client.post(f"/api/v1/billing/payments/{data['payment']['id']}/cancel/")
+    text = pdf_text(owner_client.get(f"/api/v1/billing/invoices/{data['invoice']['id']}/pdf/").content)
+    assert "Status\nVoid" in text and "How to pay" not in text
 
 
 def test_customer_text_in_the_pdf_is_printed_not_interpreted(owner_client, account):

@@ -184,6 +184,9 @@ def test_the_purchase_response_follows_the_contract(owner_client, package):
         "provider_reference",
         "transfer_reference",
         "failure_reason",
+        "reference_code",
+        "instructions",
+        "expires_at",
         "created_at",
         "approved_at",
     }

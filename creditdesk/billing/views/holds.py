@@ -57,7 +57,15 @@ class HoldListView(AccountScopedMixin, ListAPIView):
         return run_idempotently(request, account_id=request.account.pk, action=hold)
 
 
-@extend_schema_view(get=extend_schema(summary="One credit hold"))
+@extend_schema_view(
+    get=extend_schema(
+        summary="One credit hold",
+        description=(
+            "A hold of the account by id: the credits reserved, settled and still remaining, its status "
+            "and when it expires or closed. Another account's hold is a 404."
+        ),
+    )
+)
 class HoldDetailView(AccountScopedMixin, RetrieveAPIView):
     permission_classes = [CanSpendCredits]
     serializer_class = CreditHoldSerializer

@@ -1,7 +1,7 @@
 from dataclasses import asdict
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
@@ -54,6 +54,16 @@ class CreditBalanceView(APIView):
         return Response(CreditBalanceSerializer(asdict(balance)).data)
 
 
+@extend_schema_view(
+    get=extend_schema(
+        summary="Credit transactions",
+        description=(
+            "The account's ledger, newest first: every grant, purchase, deduction, refund and "
+            "adjustment with the balance after it. Filter by `transaction_type` and by `created_after` "
+            "/ `created_before` (ISO 8601)."
+        ),
+    ),
+)
 class TransactionListView(AccountScopedMixin, ListAPIView):
     api_key_scopes = READ_WITH_KEY
     serializer_class = CreditTransactionSerializer
@@ -61,6 +71,24 @@ class TransactionListView(AccountScopedMixin, ListAPIView):
     selector = selectors.transaction_list
 
 
+@extend_schema_view(
+    get=extend_schema(
+        summary="Usage logs",
+        description=(
+            "Every metered operation, newest first, with the credits it cost. `cost_usd`, `model` and "
+            "the token counts are what the platform's provider reported for the call, not a price "
+            "charged to the customer. Filter by `operation_type` and dates. Viewers may not read it."
+        ),
+    ),
+    post=extend_schema(
+        summary="Record usage (meter credits)",
+        description=(
+            "Deducts the price list's credits for `units` of `operation_type` and writes the usage log, "
+            "in one transaction. A short balance is a 402 with `detail: {needed, available}` and "
+            "nothing written. `Idempotency-Key` replays the first answer. Any member but a viewer."
+        ),
+    ),
+)
 class UsageLogView(AccountScopedMixin, ListAPIView):
     permission_classes = [CanSpendCredits]
     api_key_scopes = {**READ_WITH_KEY, "POST": ApiKeyScope.USAGE_WRITE}
@@ -92,6 +120,15 @@ class UsageLogView(AccountScopedMixin, ListAPIView):
         return run_idempotently(request, account_id=request.account.pk, action=meter)
 
 
+@extend_schema_view(
+    get=extend_schema(
+        summary="Price list",
+        description=(
+            "Credits per unit of each operation the platform meters, with the display name the pages "
+            "use for it."
+        ),
+    ),
+)
 class CreditCostListView(ListAPIView):
     api_key_scopes = READ_WITH_KEY
     serializer_class = CreditCostSerializer

@@ -1,6 +1,6 @@
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.generics import GenericAPIView, ListAPIView, RetrieveAPIView
 from rest_framework.request import Request
@@ -18,7 +18,7 @@ from creditdesk.billing.serializers.purchases import (
     PurchaseInputSerializer,
     PurchaseResultSerializer,
 )
-from creditdesk.billing.services.payments import confirm_bank_transfer
+from creditdesk.billing.services.payments import cancel_bank_transfer, confirm_bank_transfer
 from creditdesk.billing.services.purchases import purchase_package
 from creditdesk.billing.views.ledger import IDEMPOTENCY_HEADER
 from creditdesk.core.idempotency import run_idempotently
@@ -29,6 +29,15 @@ from creditdesk.tenancy.request import TenantRequest
 from creditdesk.tenancy.views import AccountScopedMixin
 
 
+@extend_schema_view(
+    get=extend_schema(
+        summary="Credit packages",
+        description=(
+            "The packages on sale: credits, price and currency, in display order; `is_featured` marks "
+            "the recommended one."
+        ),
+    ),
+)
 class CreditPackageListView(ListAPIView):
     serializer_class = CreditPackageSerializer
 
@@ -36,6 +45,15 @@ class CreditPackageListView(ListAPIView):
         return selectors.active_credit_packages()
 
 
+@extend_schema_view(
+    get=extend_schema(
+        summary="Payment methods",
+        description=(
+            "Every payment method with `is_enabled` (switched on by an operator and configured here) "
+            "and the instructions the customer sees."
+        ),
+    ),
+)
 class PaymentMethodListView(ListAPIView):
     serializer_class = PaymentMethodConfigSerializer
 
@@ -43,6 +61,17 @@ class PaymentMethodListView(ListAPIView):
         return selectors.payment_method_configs()
 
 
+@extend_schema_view(
+    post=extend_schema(
+        summary="Buy a credit package",
+        description=(
+            "Owners and admins buy a package with a payment method: a pending invoice and its payment "
+            "are created, and `next_action` says what comes next (`redirect` to Stripe Checkout, "
+            "`bank_transfer` instructions with a reference, or `completed`). Credits arrive once, when "
+            "the money does. `Idempotency-Key` replays the first answer."
+        ),
+    ),
+)
 class PurchaseView(APIView):
     permission_classes = [IsAccountManager]
 
@@ -67,16 +96,39 @@ class PurchaseView(APIView):
         return run_idempotently(request, account_id=request.account.pk, action=purchase, atomic=False)
 
 
+@extend_schema_view(
+    get=extend_schema(
+        summary="Invoices",
+        description=(
+            "The account's invoices, newest first, with status, totals, line items and a link to the PDF."
+        ),
+    ),
+)
 class InvoiceListView(AccountScopedMixin, ListAPIView):
     serializer_class = InvoiceSerializer
     selector = selectors.invoice_list
 
 
+@extend_schema_view(
+    get=extend_schema(
+        summary="An invoice",
+        description=("One invoice of the account; another account's invoice is a 404."),
+    ),
+)
 class InvoiceDetailView(AccountScopedMixin, RetrieveAPIView):
     serializer_class = InvoiceSerializer
     selector = selectors.invoice_list
 
 
+@extend_schema_view(
+    get=extend_schema(
+        summary="Download an invoice PDF",
+        description=(
+            "The invoice as a PDF: seller, buyer, lines, tax, total and status; a pending bank-transfer "
+            "invoice also carries the bank details and the reference to quote."
+        ),
+    ),
+)
 class InvoicePdfView(AccountScopedMixin, GenericAPIView):
     serializer_class = InvoiceSerializer
     selector = selectors.invoice_list
@@ -93,16 +145,42 @@ class InvoicePdfView(AccountScopedMixin, GenericAPIView):
         return response
 
 
+@extend_schema_view(
+    get=extend_schema(
+        summary="Payments",
+        description=(
+            "The account's payments, newest first. A bank transfer awaiting approval carries its "
+            "`reference_code`, `instructions` and `expires_at`, so it can be paid from the billing "
+            "page."
+        ),
+    ),
+)
 class PaymentListView(AccountScopedMixin, ListAPIView):
     serializer_class = PaymentSerializer
     selector = selectors.payment_list
 
 
+@extend_schema_view(
+    get=extend_schema(
+        summary="A payment",
+        description=("One payment of the account; another account's payment is a 404."),
+    ),
+)
 class PaymentDetailView(AccountScopedMixin, RetrieveAPIView):
     serializer_class = PaymentSerializer
     selector = selectors.payment_list
 
 
+@extend_schema_view(
+    post=extend_schema(
+        summary="Tell us a bank transfer was sent",
+        description=(
+            "Owners and admins record the reference their bank gave the transfer, which helps staff "
+            "match the money. Only a bank transfer awaiting approval; staff still approve it before "
+            "credits arrive."
+        ),
+    ),
+)
 class ConfirmBankTransferView(APIView):
     permission_classes = [IsAccountManager]
 
@@ -114,5 +192,25 @@ class ConfirmBankTransferView(APIView):
             transfer_reference=validated(ConfirmBankTransferSerializer, request.data)["transfer_reference"],
             actor=request.user,
             ip_address=client_ip(request),
+        )
+        return Response(PaymentSerializer(payment, context={"request": request}).data)
+
+
+class CancelBankTransferView(APIView):
+    permission_classes = [IsAccountManager]
+
+    @extend_schema(
+        summary="Cancel a pending bank transfer",
+        description=(
+            "Owners and admins cancel a bank transfer they will not send: the payment fails "
+            "(`failure_reason` 'Cancelled by the customer.') and its invoice becomes void. Only a transfer "
+            "in `pending_approval` can be cancelled (400 otherwise); another account's payment is a 404."
+        ),
+        request=None,
+        responses=PaymentSerializer,
+    )
+    def post(self, request: TenantRequest, pk: int) -> Response:
+        payment = cancel_bank_transfer(
+            account=request.account, payment_id=pk, actor=request.user, ip_address=client_ip(request)
         )
         return Response(PaymentSerializer(payment, context={"request": request}).data)

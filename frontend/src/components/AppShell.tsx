@@ -2,16 +2,20 @@ import { Suspense } from 'react';
 import { NavLink, Outlet, useNavigate } from 'react-router-dom';
 import { canManage } from '../lib/roles';
 import { useLogout, useMe } from '../services/auth.api';
+import { LowBalanceBanner } from './LowBalanceBanner';
 
-const NAV = [
-  { to: '/account/billing', label: 'Billing' },
-  { to: '/account/purchase-credits', label: 'Purchase credits' },
-  { to: '/account/usage', label: 'Usage' },
-  { to: '/account/team', label: 'Team' },
-  { to: '/account/settings', label: 'Settings' },
-  { to: '/account/audit-log', label: 'Audit log', managersOnly: true },
-  { to: '/account/profile', label: 'Profile' },
-];
+function navFor(mayBuy: boolean) {
+  return [
+    { to: '/account/billing', label: 'Billing' },
+    // Only owners and admins buy; everyone else still sees the prices there.
+    { to: '/account/purchase-credits', label: mayBuy ? 'Purchase credits' : 'Prices' },
+    { to: '/account/usage', label: 'Usage' },
+    { to: '/account/team', label: 'Team' },
+    { to: '/account/settings', label: 'Settings' },
+    { to: '/account/audit-log', label: 'Audit log', managersOnly: true },
+    { to: '/account/profile', label: 'Profile' },
+  ];
+}
 
 export function AppShell() {
   const me = useMe();
@@ -36,7 +40,9 @@ export function AppShell() {
           </button>
         </div>
         <nav className="mainnav" aria-label="Main">
-          {NAV.filter((item) => !item.managersOnly || canManage(me.data?.user.role)).map((item) => (
+          {navFor(canManage(me.data?.user.role))
+            .filter((item) => !item.managersOnly || canManage(me.data?.user.role))
+            .map((item) => (
             <NavLink key={item.to} to={item.to}>
               {item.label}
             </NavLink>
@@ -44,6 +50,7 @@ export function AppShell() {
         </nav>
       </header>
       <main id="main" className="content" tabIndex={-1}>
+        <LowBalanceBanner />
         <Suspense
           fallback={
             <p className="state state-loading" role="status">

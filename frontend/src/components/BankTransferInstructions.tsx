@@ -1,7 +1,9 @@
 import { useState, type FormEvent } from 'react';
 import { formatMoney } from '../lib/format';
+import { maxLengthOf } from '../lib/limits';
 import { useConfirmBankTransfer } from '../services/billing.api';
 import type { NextAction } from '../services/types';
+import { CopyButton } from './CopyButton';
 import { TextField } from './Field';
 import { FormError, fieldErrorsOf } from './FormError';
 
@@ -28,11 +30,15 @@ export function BankTransferInstructions({ paymentId, action }: { paymentId: num
         <div>
           <dt>Payment reference</dt>
           <dd>
-            <code>{action.reference}</code>
+            <code className="reference">{action.reference}</code> <CopyButton text={action.reference} label="payment reference" />
           </dd>
         </div>
       </dl>
-      <p className="instructions">{action.instructions}</p>
+      <div className="instructions">
+        <p className="pre-line">{action.instructions}</p>
+        <CopyButton text={action.instructions} label="bank details" />
+      </div>
+      <p className="muted">You can come back to these details any time on the Billing page.</p>
       {confirm.isSuccess ? (
         <p className="alert alert-success" role="status">
           Thank you. We recorded your transfer; the credits are added once the payment is approved.
@@ -43,10 +49,11 @@ export function BankTransferInstructions({ paymentId, action }: { paymentId: num
           <FormError error={confirm.error} fields={['transfer_reference']} />
           <div className="inline-fields">
             <TextField label="Transfer reference" required value={transferReference} errors={errors.transfer_reference}
+              maxLength={maxLengthOf('transfer_reference')}
               hint="The reference or transaction ID your bank gave the transfer."
               onChange={(e) => setTransferReference(e.target.value)} />
             <button type="submit" className="button primary" disabled={confirm.isPending || !transferReference.trim()}>
-              {confirm.isPending ? 'Sending…' : 'I have sent the transfer'}
+              {confirm.isPending ? 'Sending…' : "I've sent it"}
             </button>
           </div>
         </form>

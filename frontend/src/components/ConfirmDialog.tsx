@@ -5,12 +5,14 @@ interface ConfirmDialogProps {
   children: ReactNode;
   confirmLabel: string;
   busy?: boolean;
+  /** "danger" for destructive actions (the default), "primary" for a go-ahead such as a purchase. */
+  tone?: 'danger' | 'primary';
   onConfirm: () => void;
   onCancel: () => void;
 }
 
 /** A modal yes/no question. Focus starts on Cancel so Enter never destroys anything by accident. */
-export function ConfirmDialog({ title, children, confirmLabel, busy, onConfirm, onCancel }: ConfirmDialogProps) {
+export function ConfirmDialog({ title, children, confirmLabel, busy, tone = 'danger', onConfirm, onCancel }: ConfirmDialogProps) {
   const titleId = useId();
   const cancelRef = useRef<HTMLButtonElement>(null);
   const dialogRef = useRef<HTMLDivElement>(null);
@@ -55,7 +57,7 @@ export function ConfirmDialog({ title, children, confirmLabel, busy, onConfirm, 
           <button ref={cancelRef} type="button" className="button secondary" onClick={onCancel}>
             Cancel
           </button>
-          <button type="button" className="button danger" onClick={onConfirm} disabled={busy}>
+          <button type="button" className={`button ${tone}`} onClick={onConfirm} disabled={busy}>
             {busy ? 'Working…' : confirmLabel}
           </button>
         </div>

@@ -8,9 +8,11 @@ interface FilterBarProps {
   onChange: (key: keyof ListFilters, value: string) => void;
   onClear: () => void;
   isFiltered: boolean;
+  /** Shown at the To field when the range is backwards. */
+  rangeError?: string;
 }
 
-export function FilterBar({ typeLabel, typeOptions, filters, onChange, onClear, isFiltered }: FilterBarProps) {
+export function FilterBar({ typeLabel, typeOptions, filters, onChange, onClear, isFiltered, rangeError }: FilterBarProps) {
   return (
     <form className="filters" role="search" aria-label="Filters" onSubmit={(e) => e.preventDefault()}>
       <SelectField label={typeLabel} value={filters.type} onChange={(e) => onChange('type', e.target.value)}>
@@ -24,7 +26,7 @@ export function FilterBar({ typeLabel, typeOptions, filters, onChange, onClear, 
       <TextField label="From" type="date" value={filters.from} max={filters.to || undefined}
         onChange={(e) => onChange('from', e.target.value)} />
       <TextField label="To" type="date" value={filters.to} min={filters.from || undefined}
-        onChange={(e) => onChange('to', e.target.value)} />
+        errors={rangeError ? [rangeError] : undefined} onChange={(e) => onChange('to', e.target.value)} />
       <button type="button" className="button secondary" onClick={onClear} disabled={!isFiltered}>
         Clear filters
       </button>

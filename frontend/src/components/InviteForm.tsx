@@ -4,6 +4,7 @@ import { useInviteTeamMember } from '../services/account.api';
 import type { Role } from '../services/types';
 import { SelectField, TextField } from './Field';
 import { FormError, fieldErrorsOf } from './FormError';
+import { maxLengthOf } from '../lib/limits';
 
 export function InviteForm({ roles }: { roles: Role[] }) {
   const [email, setEmail] = useState('');
@@ -26,7 +27,7 @@ export function InviteForm({ roles }: { roles: Role[] }) {
         </p>
       )}
       <div className="inline-fields">
-        <TextField label="Email" type="email" autoComplete="off" required value={email}
+        <TextField label="Email" maxLength={maxLengthOf('email')} type="email" autoComplete="off" required value={email}
           onChange={(e) => setEmail(e.target.value)} errors={errors.email} />
         <SelectField label="Role" value={role} onChange={(e) => setRole(e.target.value as Role)} errors={errors.role}>
           {roles.map((r) => (

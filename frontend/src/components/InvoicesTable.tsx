@@ -46,6 +46,9 @@ export function InvoicesTable() {
   return (
     <section className="card" aria-labelledby="invoices-heading">
       <h2 id="invoices-heading">Invoices</h2>
+      <p className="scroll-hint" aria-hidden="true">
+        Swipe the table sideways for status and PDF →
+      </p>
       <PagedTable what="invoices" query={invoices} columns={COLUMNS} rowKey={(i) => i.id}
         page={page} pageSize={PAGE_SIZE} onPage={setPage}
         empty={<p>No invoices yet. They appear here when you buy credits.</p>} />

@@ -8,6 +8,8 @@ const TONES: Record<string, string> = {
   pending_approval: 'warn',
   processing: 'warn',
   invited: 'warn',
+  expired: 'bad',
+  inactive: 'neutral',
   draft: 'neutral',
   failed: 'bad',
   void: 'bad',

@@ -29,18 +29,21 @@ export function useListFilters(typeParam: string, pageSize: number) {
     setParams(search, { replace: true });
   };
 
+  // A From after the To would match nothing and look like an empty history: say so and leave dates out.
+  const rangeError = filters.from && filters.to && filters.from > filters.to ? 'The From date must be on or before the To date.' : '';
   const query: QueryParams = {
     page,
     page_size: pageSize,
     [typeParam]: filters.type,
-    created_after: startOfDay(filters.from),
-    created_before: endOfDay(filters.to),
+    created_after: rangeError ? undefined : startOfDay(filters.from),
+    created_before: rangeError ? undefined : endOfDay(filters.to),
   };
 
   return {
     page,
     filters,
     query,
+    rangeError,
     setPage: (nextPage: number) => write(filters, nextPage),
     // Any filter change starts again from the first page.
     setFilter: (key: keyof ListFilters, value: string) => write({ ...filters, [key]: value }, 1),

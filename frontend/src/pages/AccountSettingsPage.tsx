@@ -1,11 +1,13 @@
 import { useState, type FormEvent } from 'react';
 import { ApiKeysSection } from '../components/ApiKeysSection';
-import { TextField } from '../components/Field';
+import { SelectField, TextField } from '../components/Field';
 import { FormError, fieldErrorsOf } from '../components/FormError';
 import { QueryState } from '../components/QueryState';
 import { NotificationsSection } from '../components/NotificationsSection';
 import { WebhooksSection } from '../components/WebhooksSection';
+import { countryOptions } from '../lib/countries';
 import { formatCredits, formatMoney } from '../lib/format';
+import { maxLengthOf } from '../lib/limits';
 import { useAccountSettings, useUpdateAccountSettings } from '../services/account.api';
 import { canManage } from '../lib/roles';
 import { useRole } from '../services/auth.api';
@@ -21,9 +23,12 @@ const FIELDS: { name: EditableField; label: string; type?: string; autoComplete?
   { name: 'billing_city', label: 'City', autoComplete: 'address-level2' },
   { name: 'billing_state', label: 'State or region', autoComplete: 'address-level1' },
   { name: 'billing_postal_code', label: 'Postal code', autoComplete: 'postal-code' },
-  { name: 'billing_country', label: 'Country', autoComplete: 'country', hint: 'Two-letter ISO code, e.g. US or DE' },
+  { name: 'billing_country', label: 'Country', autoComplete: 'country' },
   { name: 'tax_id', label: 'Tax ID' },
 ];
+
+const LABELS = Object.fromEntries(FIELDS.map((f) => [f.name, f.label]));
+const COUNTRIES = countryOptions();
 
 const valuesOf = (account: Account) =>
   Object.fromEntries(FIELDS.map(({ name }) => [name, account[name] ?? ''])) as Record<EditableField, string>;
@@ -37,6 +42,10 @@ function SettingsForm({ account, editable }: { account: Account; editable: boole
   const submit = (event: FormEvent) => {
     event.preventDefault();
     const normalized = { ...values, billing_country: values.billing_country.trim().toUpperCase() };
+    Object.keys(normalized).forEach((key) => {
+      const name = key as EditableField;
+      if (name !== 'billing_address_line2') normalized[name] = normalized[name].trim();
+    });
     // Only what the user changed: an untouched blank field must not be re-validated.
     const changed = FIELDS.map((f) => f.name).filter((name) => normalized[name] !== initial[name]);
     update.mutate(Object.fromEntries(changed.map((name) => [name, normalized[name]])));
@@ -45,7 +54,7 @@ function SettingsForm({ account, editable }: { account: Account; editable: boole
   return (
     <form onSubmit={submit} noValidate className="settings-form">
       {!editable && <p className="notice">Only owners and admins can change these settings.</p>}
-      <FormError error={update.error} fields={FIELDS.map((f) => f.name)} />
+      <FormError error={update.error} fields={FIELDS.map((f) => f.name)} labels={LABELS} />
       {update.isSuccess && !update.isPending && (
         <p className="alert alert-success" role="status">
           Settings saved.
@@ -54,14 +63,27 @@ function SettingsForm({ account, editable }: { account: Account; editable: boole
       <fieldset disabled={!editable || update.isPending}>
         <legend className="visually-hidden">Account and billing details</legend>
         <div className="form-grid">
-          {FIELDS.map(({ name, label, type, autoComplete, hint }) => (
-            <TextField key={name} label={label} type={type ?? 'text'} autoComplete={autoComplete} hint={hint}
-              maxLength={name === 'billing_country' ? 2 : undefined} value={values[name]} errors={errors[name]}
-              onChange={(e) => {
-                setValues({ ...values, [name]: e.target.value });
-                if (update.isSuccess) update.reset();
-              }} />
-          ))}
+          {FIELDS.map(({ name, label, type, autoComplete, hint }) => {
+            const onChange = (value: string) => {
+              setValues({ ...values, [name]: value });
+              if (update.isSuccess || update.isError) update.reset();
+            };
+            return name === 'billing_country' ? (
+              <SelectField key={name} label={label} autoComplete={autoComplete} value={values[name].toUpperCase()}
+                errors={errors[name]} onChange={(e) => onChange(e.target.value)}>
+                <option value="">Not set</option>
+                {COUNTRIES.map((country) => (
+                  <option key={country.code} value={country.code}>
+                    {country.name}
+                  </option>
+                ))}
+              </SelectField>
+            ) : (
+              <TextField key={name} label={label} type={type ?? 'text'} autoComplete={autoComplete} hint={hint}
+                maxLength={maxLengthOf(name)} value={values[name]} errors={errors[name]}
+                onChange={(e) => onChange(e.target.value)} />
+            );
+          })}
         </div>
       </fieldset>
       {editable && (

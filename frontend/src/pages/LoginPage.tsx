@@ -5,6 +5,7 @@ import { TextField } from '../components/Field';
 import { FormError, fieldErrorsOf } from '../components/FormError';
 import { useAfterSignIn } from '../hooks/useAfterSignIn';
 import { useIsSignedIn, useLogin } from '../services/auth.api';
+import { maxLengthOf } from '../lib/limits';
 
 export default function LoginPage() {
   const [email, setEmail] = useState('');
@@ -25,9 +26,9 @@ export default function LoginPage() {
     <AuthLayout title="Sign in">
       <form onSubmit={submit} noValidate>
         <FormError error={login.error} fields={['email', 'password']} />
-        <TextField label="Email" type="email" autoComplete="email" required value={email}
+        <TextField label="Email" maxLength={maxLengthOf('email')} type="email" autoComplete="email" required value={email}
           onChange={(e) => setEmail(e.target.value)} errors={errors.email} />
-        <TextField label="Password" type="password" autoComplete="current-password" required value={password}
+        <TextField label="Password" maxLength={maxLengthOf('password')} type="password" autoComplete="current-password" required value={password}
           onChange={(e) => setPassword(e.target.value)} errors={errors.password} />
         <button type="submit" className="button primary wide" disabled={login.isPending}>
           {login.isPending ? 'Signing in…' : 'Sign in'}

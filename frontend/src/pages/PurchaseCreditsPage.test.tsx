@@ -1,6 +1,6 @@
 import { screen, waitFor, within } from '@testing-library/react';
 import { describe, expect, it, vi } from 'vitest';
-import { balance, creditPackage, invoice, payment, paymentMethod } from '../test/fixtures';
+import { balance, creditCosts, creditPackage, invoice, payment, paymentMethod } from '../test/fixtures';
 import { fail, never, ok, page } from '../test/http';
 import { renderApp } from '../test/render';
 
@@ -18,6 +18,12 @@ const catalogue = {
       paymentMethod({ payment_method: 'bank_transfer', display_name: 'Bank transfer', sort_order: 2 }),
     ])),
 };
+
+/** Buy clicks open a confirmation; this confirms it. */
+async function buyAndConfirm(user: { click: (el: Element) => Promise<void> }, name: string, confirmLabel = 'Buy now') {
+  await user.click(await screen.findByRole('button', { name: `Buy ${name}` }));
+  await user.click(within(screen.getByRole('dialog')).getByRole('button', { name: confirmLabel }));
+}
 
 const purchased = (next_action: object) =>
   ok({ invoice: invoice({ status: 'pending' }), payment: payment({ id: 44, status: 'pending' }), next_action }, 201);
@@ -50,20 +56,25 @@ describe('PurchaseCreditsPage', () => {
   });
 
   it('completes a sandbox purchase with an idempotency key and refreshes the balance', async () => {
-    const { user, api, queryClient } = renderApp('/account/purchase-credits', {
+    const { user, api } = renderApp('/account/purchase-credits', {
       ...catalogue,
       'POST billing/credit-packages/2/purchase/': () => purchased({ type: 'completed' }),
       'GET billing/credits/balance/balance/': () => ok(balance),
     });
-    await queryClient.fetchQuery({ queryKey: ['billing', 'balance'], queryFn: () => balance });
+    // The low-balance banner on every page watches the balance: it must be fetched again after a purchase.
+    await waitFor(() => expect(api.calls('GET billing/credits/balance/balance/')).toHaveLength(1));
 
     await user.click(await screen.findByRole('button', { name: 'Buy Pro Pack' }));
+    const dialog = within(screen.getByRole('dialog', { name: 'Buy Pro Pack?' }));
+    expect(dialog.getByText(/2,000 credits for/)).toHaveTextContent('2,000 credits for $29.00 by Sandbox (test).');
+    expect(api.calls('POST billing/credit-packages/2/purchase/')).toHaveLength(0);
+    await user.click(dialog.getByRole('button', { name: 'Buy now' }));
 
     expect(await screen.findByText(/Payment complete: 2,000 credits were added/)).toBeInTheDocument();
     const request = api.calls('POST billing/credit-packages/2/purchase/')[0];
     expect(request.body).toEqual({ payment_method: 'sandbox' });
     expect(request.headers.get('Idempotency-Key')).toMatch(/^[0-9a-f-]{36}$/);
-    expect(queryClient.getQueryState(['billing', 'balance'])?.isInvalidated).toBe(true);
+    await waitFor(() => expect(api.calls('GET billing/credits/balance/balance/')).toHaveLength(2));
   });
 
   it('uses a new idempotency key for each purchase attempt', async () => {
@@ -71,9 +82,9 @@ describe('PurchaseCreditsPage', () => {
       ...catalogue,
       'POST billing/credit-packages/1/purchase/': () => fail(402, 'Payment declined.'),
     });
-    await user.click(await screen.findByRole('button', { name: 'Buy Starter Pack' }));
+    await buyAndConfirm(user, 'Starter Pack');
     expect(await screen.findByText('Payment declined.')).toBeInTheDocument();
-    await user.click(screen.getByRole('button', { name: 'Buy Starter Pack' }));
+    await buyAndConfirm(user, 'Starter Pack');
     await waitFor(() => expect(api.calls('POST billing/credit-packages/1/purchase/')).toHaveLength(2));
     const [first, second] = api.calls('POST billing/credit-packages/1/purchase/').map((r) => r.headers.get('Idempotency-Key'));
     expect(first).not.toBe(second);
@@ -86,7 +97,7 @@ describe('PurchaseCreditsPage', () => {
       ...catalogue,
       'POST billing/credit-packages/1/purchase/': () => purchased({ type: 'redirect', url: 'https://checkout.test/s/1' }),
     });
-    await user.click(await screen.findByRole('button', { name: 'Buy Starter Pack' }));
+    await buyAndConfirm(user, 'Starter Pack');
     await waitFor(() => expect(assign).toHaveBeenCalledWith('https://checkout.test/s/1'));
   });
 
@@ -100,6 +111,10 @@ describe('PurchaseCreditsPage', () => {
 
     await user.click(await screen.findByLabelText(/Bank transfer/));
     await user.click(screen.getByRole('button', { name: 'Buy Starter Pack' }));
+    const dialog = within(screen.getByRole('dialog', { name: 'Buy Starter Pack?' }));
+    expect(dialog.getByText(/We create an invoice/)).toBeInTheDocument();
+    expect(api.calls('POST billing/credit-packages/1/purchase/')).toHaveLength(0);
+    await user.click(dialog.getByRole('button', { name: 'Create invoice' }));
 
     const transfer = within(await screen.findByRole('region', { name: 'Pay by bank transfer' }));
     expect(transfer.getByText('CD-7-XYZ')).toBeInTheDocument();
@@ -108,16 +123,37 @@ describe('PurchaseCreditsPage', () => {
     expect(api.calls('POST billing/credit-packages/1/purchase/')[0].body).toEqual({ payment_method: 'bank_transfer' });
 
     await user.type(transfer.getByLabelText('Transfer reference'), 'BANK-REF-99');
-    await user.click(transfer.getByRole('button', { name: 'I have sent the transfer' }));
+    await user.click(transfer.getByRole('button', { name: "I've sent it" }));
 
     expect(await transfer.findByText(/We recorded your transfer/)).toBeInTheDocument();
     expect(api.calls('POST billing/payments/44/confirm/')[0].body).toEqual({ transfer_reference: 'BANK-REF-99' });
   });
 
-  it('does not let members buy', async () => {
-    renderApp('/account/purchase-credits', catalogue, { role: 'member' });
-    expect(await screen.findByText('Only owners and admins can buy credits for this account.')).toBeInTheDocument();
-    expect(await screen.findByRole('button', { name: 'Buy Starter Pack' })).toBeDisabled();
+  it.each(['member', 'viewer'] as const)('shows a %s the prices without any Buy button', async (role) => {
+    renderApp('/account/purchase-credits', { ...catalogue, 'GET billing/credit-costs/': () => ok(page(creditCosts())) }, { role });
+    expect(await screen.findByText(/Only owners and admins can buy credits for this account/)).toBeInTheDocument();
+    expect(await screen.findByText('2,000 credits')).toBeInTheDocument();
+    expect(screen.queryByRole('button', { name: /Buy/ })).not.toBeInTheDocument();
+    expect(screen.queryByRole('group', { name: 'Payment method' })).not.toBeInTheDocument();
+    expect(await screen.findByText('Content writing')).toBeInTheDocument();
+  });
+
+  it('shows the price per credit, the price list and a badge that does not shift the cards', async () => {
+    renderApp('/account/purchase-credits', { ...catalogue, 'GET billing/credit-costs/': () => ok(page(creditCosts())) });
+    const starter = within((await screen.findByRole('heading', { name: 'Starter Pack' })).closest('article')!);
+    expect(starter.getByText('$0.018 per credit')).toBeInTheDocument();
+    const pro = within(screen.getByRole('heading', { name: 'Pro Pack' }).closest('article')!);
+    expect(pro.getByText('$0.0145 per credit')).toBeInTheDocument();
+    expect(pro.getByText('Popular')).toHaveClass('package-badge');
+
+    const prices = within(screen.getByRole('region', { name: 'Price list' }));
+    const rows = await prices.findAllByRole('row');
+    expect(rows.map((row) => row.textContent)).toEqual([
+      'OperationCreditsPer',
+      'Content writing25article',
+      'Keyword clustering10request',
+      'Internal linking3page',
+    ]);
   });
 
   it('waits on Stripe\'s return until the webhook has paid the invoice', async () => {

@@ -2,14 +2,16 @@ import { useState } from 'react';
 import { Link } from 'react-router-dom';
 import { BankTransferInstructions } from '../components/BankTransferInstructions';
 import { CheckoutReturn } from '../components/CheckoutReturn';
+import { ConfirmDialog } from '../components/ConfirmDialog';
 import { FormError } from '../components/FormError';
 import { PackageCard } from '../components/PackageCard';
+import { PriceList } from '../components/PriceList';
 import { QueryState } from '../components/QueryState';
-import { formatCredits } from '../lib/format';
+import { formatCredits, formatMoney } from '../lib/format';
 import { canManage } from '../lib/roles';
 import { useRole } from '../services/auth.api';
 import { useCreditPackages, usePaymentMethods, usePurchaseCreditPackage } from '../services/billing.api';
-import type { PaymentMethod, PaymentMethodCode, PurchaseResult } from '../services/types';
+import type { CreditPackage, PaymentMethod, PaymentMethodCode, PurchaseResult } from '../services/types';
 
 const bySortOrder = (a: { sort_order: number }, b: { sort_order: number }) => a.sort_order - b.sort_order;
 
@@ -56,12 +58,15 @@ export default function PurchaseCreditsPage() {
   const purchase = usePurchaseCreditPackage();
   const mayBuy = canManage(useRole());
   const [chosen, setChosen] = useState<PaymentMethodCode>();
+  const [confirming, setConfirming] = useState<CreditPackage | null>(null);
 
   const enabled = (methods.data?.results ?? []).filter((m) => m.is_enabled).sort(bySortOrder);
   const method = chosen ?? enabled[0]?.payment_method;
+  const methodName = enabled.find((m) => m.payment_method === method)?.display_name ?? '';
 
   const buy = (packageId: number) => {
     if (!method) return;
+    setConfirming(null);
     purchase.mutate(
       { packageId, paymentMethod: method },
       {
@@ -77,19 +82,23 @@ export default function PurchaseCreditsPage() {
     <>
       <h1>Purchase credits</h1>
       <CheckoutReturn />
-      {!mayBuy && <p className="notice">Only owners and admins can buy credits for this account.</p>}
+      {!mayBuy && (
+        <p className="notice">Only owners and admins can buy credits for this account. Here is what things cost.</p>
+      )}
       <FormError error={purchase.error} />
       {purchase.data && (
         <PurchaseOutcome result={purchase.data}
           credits={packages.data?.results.find((p) => p.id === purchase.variables?.packageId)?.credits} />
       )}
 
-      <section className="card">
-        <QueryState query={methods} what="payment methods" isEmpty={() => enabled.length === 0}
-          empty={<p>No payment method is available right now. Please contact support.</p>}>
-          {() => <PaymentMethodPicker methods={enabled} value={method} onChange={setChosen} />}
-        </QueryState>
-      </section>
+      {mayBuy && (
+        <section className="card">
+          <QueryState query={methods} what="payment methods" isEmpty={() => enabled.length === 0}
+            empty={<p>No payment method is available right now. Please contact support.</p>}>
+            {() => <PaymentMethodPicker methods={enabled} value={method} onChange={setChosen} />}
+          </QueryState>
+        </section>
+      )}
 
       <section aria-labelledby="packages-heading">
         <h2 id="packages-heading">Credit packages</h2>
@@ -98,13 +107,31 @@ export default function PurchaseCreditsPage() {
           {(data) => (
             <div className="packages">
               {data.results.filter((p) => p.is_active).sort(bySortOrder).map((pkg) => (
-                <PackageCard key={pkg.id} pkg={pkg} disabled={!mayBuy || !method || purchase.isPending}
-                  buying={purchase.isPending && purchase.variables?.packageId === pkg.id} onBuy={() => buy(pkg.id)} />
+                <PackageCard key={pkg.id} pkg={pkg} mayBuy={mayBuy} disabled={!method || purchase.isPending}
+                  buying={purchase.isPending && purchase.variables?.packageId === pkg.id} onBuy={() => setConfirming(pkg)} />
               ))}
             </div>
           )}
         </QueryState>
       </section>
+
+      <PriceList />
+
+      {confirming && (
+        <ConfirmDialog title={`Buy ${confirming.name}?`} confirmLabel={method === 'bank_transfer' ? 'Create invoice' : 'Buy now'}
+          tone="primary" busy={purchase.isPending} onCancel={() => setConfirming(null)} onConfirm={() => buy(confirming.id)}>
+          <p>
+            {formatCredits(confirming.credits)} credits for <strong>{formatMoney(confirming.price, confirming.currency)}</strong>
+            {methodName && <> by {methodName}</>}.
+          </p>
+          {method === 'bank_transfer' && (
+            <p>
+              We create an invoice and show the bank details and a payment reference. The credits arrive once your
+              transfer does; you can cancel the invoice from Billing until then.
+            </p>
+          )}
+        </ConfirmDialog>
+      )}
     </>
   );
 }

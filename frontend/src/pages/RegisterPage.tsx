@@ -5,6 +5,7 @@ import { TextField } from '../components/Field';
 import { FormError, fieldErrorsOf } from '../components/FormError';
 import { useAfterSignIn } from '../hooks/useAfterSignIn';
 import { useIsSignedIn, useRegister } from '../services/auth.api';
+import { maxLengthOf } from '../lib/limits';
 
 export default function RegisterPage() {
   const [form, setForm] = useState({ account_name: '', email: '', password: '' });
@@ -27,11 +28,11 @@ export default function RegisterPage() {
     <AuthLayout title="Create your account">
       <form onSubmit={submit} noValidate>
         <FormError error={register.error} fields={Object.keys(form)} />
-        <TextField label="Account name" autoComplete="organization" required value={form.account_name}
+        <TextField label="Account name" maxLength={maxLengthOf('account_name')} autoComplete="organization" required value={form.account_name}
           onChange={set('account_name')} errors={errors.account_name} />
-        <TextField label="Email" type="email" autoComplete="email" required value={form.email}
+        <TextField label="Email" maxLength={maxLengthOf('email')} type="email" autoComplete="email" required value={form.email}
           onChange={set('email')} errors={errors.email} />
-        <TextField label="Password" type="password" autoComplete="new-password" required value={form.password}
+        <TextField label="Password" maxLength={maxLengthOf('password')} type="password" autoComplete="new-password" required value={form.password}
           onChange={set('password')} errors={errors.password} />
         <button type="submit" className="button primary wide" disabled={register.isPending}>
           {register.isPending ? 'Creating account…' : 'Create account'}

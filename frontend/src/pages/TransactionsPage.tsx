@@ -34,7 +34,7 @@ export default function TransactionsPage() {
       <h1>Credit transactions</h1>
       <section className="card">
         <FilterBar typeLabel="Transaction type" typeOptions={TYPE_OPTIONS} filters={list.filters}
-          onChange={list.setFilter} onClear={list.clear} isFiltered={list.isFiltered} />
+          onChange={list.setFilter} onClear={list.clear} isFiltered={list.isFiltered} rangeError={list.rangeError} />
         <DownloadCsvButton path="billing/transactions/export/" query={list.query} what="transactions" />
         <PagedTable what="transactions" query={transactions} columns={COLUMNS} rowKey={(t) => t.id}
           page={list.page} pageSize={PAGE_SIZE} onPage={list.setPage}

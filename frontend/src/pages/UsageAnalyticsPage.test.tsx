@@ -1,7 +1,7 @@
 import { screen, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
-import { analytics } from '../test/fixtures';
-import { fail, never, ok } from '../test/http';
+import { analytics, creditCosts } from '../test/fixtures';
+import { fail, never, ok, page } from '../test/http';
 import { renderApp } from '../test/render';
 
 describe('UsageAnalyticsPage', () => {
@@ -24,20 +24,24 @@ describe('UsageAnalyticsPage', () => {
     expect(screen.getByText('Current balance').nextSibling).toHaveTextContent('1,490');
   });
 
-  it('shows totals, the chart and the breakdowns, and switches period', async () => {
+  it('shows totals, separate usage and inflow charts, the breakdowns, and switches period', async () => {
     const { user, api } = renderApp('/account/usage', {
       'GET account/usage/analytics/': (request) =>
         ok(analytics({ period_days: Number(request.url.searchParams.get('days')) })),
+      'GET billing/credit-costs/': () => ok(page(creditCosts())),
     });
 
     expect(await screen.findByText('Credits used')).toBeInTheDocument();
     expect(screen.getByText('Credits used').nextSibling).toHaveTextContent('10');
     expect(screen.getByText('Credits purchased').nextSibling).toHaveTextContent('500');
-    expect(screen.getByRole('figure', { name: 'Daily credits used and purchased' })).toBeInTheDocument();
+    expect(screen.getByText('Plan grants').nextSibling).toHaveTextContent('—'); // an older backend sends no grants
+    expect(screen.getByRole('figure', { name: 'Credits used per day' })).toBeInTheDocument();
+    expect(screen.getByRole('figure', { name: 'Credits added per day' })).toBeInTheDocument();
+    expect(screen.getByRole('figure', { name: 'Credits used by operation' })).toBeInTheDocument();
 
     const byOperation = within(screen.getByRole('region', { name: 'Usage by operation' }));
-    expect(byOperation.getByText('Clustering')).toBeInTheDocument();
-    expect(byOperation.getByText('$0.10')).toBeInTheDocument();
+    expect(await byOperation.findByText('Keyword clustering', { selector: 'td' })).toBeInTheDocument();
+    expect(byOperation.queryByText('$0.10')).not.toBeInTheDocument();
     const byType = within(screen.getByRole('region', { name: 'Credits by transaction type' }));
     expect(byType.getByText('Deduction')).toBeInTheDocument();
     expect(byType.getByText('-10')).toBeInTheDocument();
@@ -47,5 +51,41 @@ describe('UsageAnalyticsPage', () => {
     expect(screen.getByLabelText('7 days')).toBeChecked();
     await screen.findByText('Credits used');
     expect(api.calls('GET account/usage/analytics/').at(-1)!.url.searchParams.get('days')).toBe('7');
+  });
+
+  it('counts monthly grants as an inflow', async () => {
+    renderApp('/account/usage', {
+      'GET account/usage/analytics/': () =>
+        ok(analytics({
+          total_grants: 1000,
+          daily_usage: [{ date: '2026-11-01', usage: 0, purchases: 0, grants: 1000, net: 1000 }],
+        })),
+    });
+    expect(await screen.findByText('Plan grants')).toBeInTheDocument();
+    expect(screen.getByText('Plan grants').nextSibling).toHaveTextContent('1,000');
+  });
+
+  it('asks for a custom date range, checks it, and sends it as start and end', async () => {
+    const { user, api } = renderApp('/account/usage', {
+      'GET account/usage/analytics/': (request) => {
+        const start = request.url.searchParams.get('start');
+        return ok(analytics(start ? { start, end: request.url.searchParams.get('end')!, period_days: 10 } : {}));
+      },
+    });
+    await user.click(await screen.findByLabelText('Custom'));
+    const range = within(screen.getByRole('form', { name: 'Custom date range' }));
+    await user.type(range.getByLabelText('From'), '2026-11-20');
+    await user.type(range.getByLabelText('To'), '2026-11-10');
+    await user.click(range.getByRole('button', { name: 'Show' }));
+    expect(range.getByText('The From date must be on or before the To date.')).toBeInTheDocument();
+    expect(api.calls('GET account/usage/analytics/').some((r) => r.url.searchParams.has('start'))).toBe(false);
+
+    await user.clear(range.getByLabelText('To'));
+    await user.type(range.getByLabelText('To'), '2026-11-29');
+    await user.click(range.getByRole('button', { name: 'Show' }));
+    expect(await screen.findByText('Showing Nov 20, 2026 – Nov 29, 2026 (UTC days).')).toBeInTheDocument();
+    const sent = api.calls('GET account/usage/analytics/').at(-1)!.url.searchParams;
+    expect([sent.get('start'), sent.get('end'), sent.get('days')]).toEqual(['2026-11-20', '2026-11-29', null]);
+    expect(screen.getByTestId('location')).toHaveTextContent('/account/usage?start=2026-11-20&end=2026-11-29');
   });
 });

@@ -3,7 +3,7 @@ import { queryOptions, useMutation, useQuery, useQueryClient, type QueryClient }
 import { fetchAPI } from './api';
 import { authKeys } from './queryKeys';
 import { tokenStore } from './tokens';
-import type { AuthResult, Role, Session } from './types';
+import type { AuthResult, InvitationLookup, Role, Session } from './types';
 
 export interface LoginInput {
   email: string;
@@ -29,6 +29,18 @@ export interface AcceptInvitationInput {
 
 export const acceptInvitation = (input: AcceptInvitationInput) =>
   fetchAPI<AuthResult>('auth/invitations/accept/', { method: 'POST', body: input, auth: false });
+
+export const lookupInvitation = (token: string) =>
+  fetchAPI<InvitationLookup>('auth/invitations/lookup/', { query: { token }, auth: false });
+
+export function useInvitationLookup(token: string) {
+  return useQuery({
+    queryKey: authKeys.invitation(token),
+    queryFn: () => lookupInvitation(token),
+    enabled: Boolean(token),
+    staleTime: Infinity,
+  });
+}
 
 export const me = () => fetchAPI<Session>('auth/me/');
 

@@ -4,6 +4,7 @@ import { accountKeys, authKeys, billingKeys } from './queryKeys';
 import type {
   CreditBalance,
   CreditCost,
+  CreditHold,
   CreditPackage,
   CreditTransaction,
   Invoice,
@@ -29,6 +30,8 @@ export const getPayments = (params: QueryParams = {}) =>
   fetchAPI<Paginated<Payment>>('billing/payments/', { query: params });
 export const getPaymentMethods = () =>
   fetchAPI<Paginated<PaymentMethod>>('billing/payment-methods/', { query: { page_size: 100 } });
+export const getActiveHolds = () =>
+  fetchAPI<Paginated<CreditHold>>('billing/credits/holds/', { query: { status: 'active', page_size: 100 } });
 export const getCreditPackages = () =>
   fetchAPI<Paginated<CreditPackage>>('billing/credit-packages/', { query: { page_size: 100 } });
 
@@ -46,6 +49,9 @@ export const confirmBankTransfer = ({ paymentId, transferReference }: { paymentI
     method: 'POST',
     body: { transfer_reference: transferReference },
   });
+
+export const cancelBankTransfer = (paymentId: number) =>
+  fetchAPI<Payment>(`billing/payments/${paymentId}/cancel/`, { method: 'POST' });
 
 /** The PDF endpoint needs the bearer header, so a plain link cannot open it: fetch it and hand over a blob URL. */
 export async function downloadInvoicePdf(invoice: Pick<Invoice, 'id' | 'invoice_number'>): Promise<void> {
@@ -83,6 +89,9 @@ export const creditPackagesQuery = () =>
   queryOptions({ queryKey: billingKeys.packages(), queryFn: getCreditPackages, staleTime: 5 * 60_000 });
 
 export const useCreditBalance = () => useQuery(creditBalanceQuery());
+/** Credits held by running jobs; a backend without holds answers 404, which reads as none. */
+export const useActiveHolds = () =>
+  useQuery({ queryKey: billingKeys.holds(), queryFn: getActiveHolds, retry: false });
 export const useTransactions = (params: QueryParams) => useQuery({ ...transactionsQuery(params), placeholderData: (prev) => prev });
 export const useUsageLogs = (params: QueryParams) => useQuery({ ...usageLogsQuery(params), placeholderData: (prev) => prev });
 export const useCreditCosts = () => useQuery(creditCostsQuery());
@@ -120,4 +129,9 @@ export function usePurchaseCreditPackage() {
 export function useConfirmBankTransfer() {
   const invalidate = useInvalidateMoney();
   return useMutation({ mutationFn: confirmBankTransfer, onSuccess: invalidate });
+}
+
+export function useCancelBankTransfer() {
+  const invalidate = useInvalidateMoney();
+  return useMutation({ mutationFn: cancelBankTransfer, onSuccess: invalidate });
 }

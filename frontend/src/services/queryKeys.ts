@@ -4,6 +4,7 @@ import type { QueryParams } from './api';
 
 export const authKeys = {
   me: ['auth', 'me'] as const,
+  invitation: (token: string) => ['auth', 'invitation', token] as const,
 };
 
 export const billingKeys = {
@@ -15,6 +16,7 @@ export const billingKeys = {
   invoices: (params: QueryParams) => [...billingKeys.all, 'invoices', params] as const,
   invoice: (id: number) => [...billingKeys.all, 'invoice', id] as const,
   payments: (params: QueryParams) => [...billingKeys.all, 'payments', params] as const,
+  holds: () => [...billingKeys.all, 'holds'] as const,
   paymentMethods: () => [...billingKeys.all, 'payment-methods'] as const,
   packages: () => [...billingKeys.all, 'packages'] as const,
 };
@@ -23,5 +25,6 @@ export const accountKeys = {
   all: ['account'] as const,
   settings: () => [...accountKeys.all, 'settings'] as const,
   team: () => [...accountKeys.all, 'team'] as const,
-  analytics: (days: number) => [...accountKeys.all, 'analytics', days] as const,
+  invitations: () => [...accountKeys.all, 'invitations'] as const,
+  analytics: (period: object) => [...accountKeys.all, 'analytics', period] as const,
 };

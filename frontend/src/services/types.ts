@@ -74,11 +74,56 @@ export interface AuthResult extends Session {
   refresh: string;
 }
 
+export type CreditSource = 'plan' | 'purchase' | 'promotion' | 'adjustment' | 'rollover';
+
+/** The newer fields are optional: the page renders whatever the running backend sends. */
 export interface CreditBalance {
   credits: number;
   plan_credits_per_month: number;
   credits_used_this_month: number;
+  /** credits minus what running jobs hold */
   credits_remaining: number;
+  held?: number;
+  breakdown?: { source: CreditSource; credits: number }[];
+  next_expiry?: { credits: number; expires_at: string } | null;
+  plan_name?: string | null;
+  next_grant_at?: string | null;
+  /** The account's own low-balance threshold, when it has set one. */
+  low_balance_threshold?: number | null;
+}
+
+export type HoldStatus = 'active' | 'settled' | 'released' | 'expired';
+
+export interface CreditHold {
+  id: number;
+  operation_type: string;
+  reference_id: string;
+  credits: number;
+  settled: number;
+  remaining: number;
+  status: HoldStatus;
+  expires_at: string;
+  created_at: string;
+  closed_at: string | null;
+}
+
+/** An invitation neither accepted nor revoked (`account/invitations/`, owners and admins). */
+export interface Invitation {
+  id: number;
+  email: string;
+  role: Role;
+  status: 'pending' | 'expired';
+  invited_by_email: string;
+  created_at: string;
+  expires_at: string;
+}
+
+export interface InvitationLookup {
+  account_name: string;
+  invited_by: string;
+  email: string;
+  role: Role;
+  expires_at: string;
 }
 
 export const TRANSACTION_TYPES = ['grant', 'subscription', 'purchase', 'deduction', 'refund', 'adjustment'] as const;
@@ -177,6 +222,10 @@ export interface Payment {
   provider_reference: string;
   transfer_reference: string;
   failure_reason: string;
+  /** Bank transfers: the code the transfer must quote, where to send it and until when. */
+  reference_code?: string;
+  instructions?: string;
+  expires_at?: string | null;
   created_at: string;
   approved_at: string | null;
 }
@@ -194,10 +243,13 @@ export interface PurchaseResult {
 
 export interface UsageAnalytics {
   period_days: number;
+  start?: string;
+  end?: string;
   current_balance: number;
   usage_by_type: { transaction_type: TransactionType; total: number; count: number }[];
-  daily_usage: { date: string; usage: number; purchases: number; net: number }[];
+  daily_usage: { date: string; usage: number; purchases: number; grants?: number; net: number }[];
   total_usage: number;
   total_purchases: number;
+  total_grants?: number;
   usage_by_operation: { operation_type: string; credits: number; count: number; cost_usd: string | null }[];
 }

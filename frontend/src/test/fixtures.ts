@@ -1,6 +1,6 @@
 // Objects shaped exactly like the API contract's, for tests only.
 import type {
-  Account, CreditBalance, CreditPackage, CreditTransaction, Invoice, Payment, PaymentMethod, Role,
+  Account, CreditBalance, CreditHold, CreditPackage, CreditTransaction, Invoice, Payment, PaymentMethod, Role,
   UsageAnalytics, UsageLog, User,
 } from '../services/types';
 
@@ -37,12 +37,66 @@ export const user = (overrides: Partial<User> = {}): User => ({
 
 export const session = (role: Role = 'owner') => ({ user: user({ role }), account });
 
+/** The balance as the original backend sends it: no holds, plan name or grant date. */
 export const balance: CreditBalance = {
   credits: 1500,
   plan_credits_per_month: 1000,
   credits_used_this_month: 250,
-  credits_remaining: 750,
+  credits_remaining: 1500,
 };
+
+/** The balance with every field the ledger work adds. */
+export const fullBalance = (overrides: Partial<CreditBalance> = {}): CreditBalance => ({
+  credits: 1500,
+  plan_credits_per_month: 1000,
+  credits_used_this_month: 250,
+  credits_remaining: 1380,
+  held: 120,
+  breakdown: [
+    { source: 'plan', credits: 1000 },
+    { source: 'purchase', credits: 500 },
+  ],
+  next_expiry: { credits: 300, expires_at: '2026-12-31T00:00:00Z' },
+  plan_name: 'Growth',
+  next_grant_at: '2027-01-01T00:00:00Z',
+  ...overrides,
+});
+
+export const hold = (overrides: Partial<CreditHold> = {}): CreditHold => ({
+  id: 5,
+  operation_type: 'content_generation',
+  reference_id: 'job-77',
+  credits: 120,
+  settled: 0,
+  remaining: 120,
+  status: 'active',
+  expires_at: '2026-12-02T12:00:00Z',
+  created_at: '2026-12-02T11:00:00Z',
+  closed_at: null,
+  ...overrides,
+});
+
+export const creditCosts = () => [
+  { operation_type: 'content_generation', display_name: 'Content writing', credits_per_unit: 25, unit: 'article', is_active: true },
+  { operation_type: 'clustering', display_name: 'Keyword clustering', credits_per_unit: 10, unit: 'request', is_active: true },
+  { operation_type: 'linking', display_name: 'Internal linking', credits_per_unit: 3, unit: 'page', is_active: true },
+];
+
+export const pendingTransfer = (overrides: Partial<Payment> = {}): Payment =>
+  payment({
+    id: 9,
+    invoice: 12,
+    invoice_number: 'INV-2026-000012',
+    amount: '29.00',
+    status: 'pending_approval',
+    payment_method: 'bank_transfer',
+    provider_reference: 'CD-ABCD2345',
+    reference_code: 'CD-ABCD2345',
+    instructions: 'Pay to Demo Bank\nIBAN DE00 1234 5678',
+    expires_at: '2026-12-16T10:00:00Z',
+    approved_at: null,
+    ...overrides,
+  });
 
 export const invoice = (overrides: Partial<Invoice> = {}): Invoice => ({
   id: 7,

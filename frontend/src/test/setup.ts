@@ -10,8 +10,8 @@ class ResizeObserverStub {
 }
 globalThis.ResizeObserver ??= ResizeObserverStub;
 
-// Lazy pages load on first render; on a busy 2-core CI machine that can take longer than the 1 s default.
-configure({ asyncUtilTimeout: 5000 });
+// Lazy pages load on first render; on a busy 2-core CI machine (Recharts alone) that can take seconds.
+configure({ asyncUtilTimeout: 10_000 });
 
 afterEach(() => {
   cleanup();
