@@ -168,7 +168,12 @@ class ApiKeyDetailView(APIView):
             raise NotFound("No such API key.")
         return api_key
 
-    @extend_schema(summary="One API key (never its secret)", responses=ApiKeySerializer)
+    @extend_schema(
+        summary="One API key (never its secret)",
+        description="Its name, prefix, scopes, expiry, caps, creator and when it was last used (to the "
+        "minute). Owners and admins only; another account's key is a 404.",
+        responses=ApiKeySerializer,
+    )
     def get(self, request: TenantRequest, key_id: int) -> Response:
         return Response(ApiKeySerializer(self._key(request, key_id)).data)
 
