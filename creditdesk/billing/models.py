@@ -279,6 +279,10 @@ class CreditHold(models.Model):
 
     account = models.ForeignKey("accounts.Account", on_delete=models.PROTECT, related_name="credit_holds")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    # The service key that made the hold, when one did: its caps count the hold while it is open.
+    api_key = models.ForeignKey(
+        "tenancy.ApiKey", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     operation_type = models.CharField(max_length=32)
     units = models.PositiveIntegerField(null=True, blank=True)  # as asked; None when asked in credits
     credits = models.BigIntegerField()  # reserved when created

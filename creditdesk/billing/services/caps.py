@@ -157,16 +157,24 @@ def charge_caps(
     return caps
 
 
-def release_caps(*, api_key: Any = None, member: Any = None, credits: int, charged_at: datetime) -> None:
-    """Gives back credits charged at `charged_at` (a hold released, or settled for less), never below 0."""
-    if credits <= 0:
+def release_caps(
+    *,
+    credits: int,
+    charged_at: datetime | None = None,
+    api_key_id: int | None = None,
+    member_id: int | None = None,
+    hold: Any = None,
+) -> None:
+    """Gives back credits charged at `charged_at` (a hold released, expired, or settled for less), to the
+    counters of that day and month, never below 0. `hold` stands for its key, member and creation time.
+    Like charge_caps, it runs after the account's lock, in the caller's transaction."""
+    if hold is not None:
+        api_key_id, member_id, charged_at = hold.api_key_id, hold.user_id, hold.created_at
+    if credits <= 0 or charged_at is None:
         return
     starts = period_starts(charged_at)
-    subjects = []
-    if api_key is not None:
-        subjects.append(f"key:{api_key.pk}")
-    if member is not None and getattr(member, "pk", None):
-        subjects.append(f"member:{member.pk}")
+    subjects = [f"key:{api_key_id}"] if api_key_id else []
+    subjects += [f"member:{member_id}"] if member_id else []
     with connection.cursor() as cursor:
         for subject in sorted(subjects):
             for period in (Period.DAY, Period.MONTH):

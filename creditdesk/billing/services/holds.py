@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from creditdesk.billing.models import CreditHold, CreditUsageLog
+from creditdesk.billing.services.caps import charge_caps, release_caps
 from creditdesk.billing.services.ledger import (
     debit_reserved,
     lock_account,
@@ -80,6 +81,7 @@ def create_hold(
     expires_in: int = 3600,
     metadata: dict | None = None,
     now: datetime | None = None,
+    api_key: Any = None,
 ) -> HoldResult:
     """Reserves `credits`, or the price of `units` of the operation, for `expires_in` seconds; 402
     (InsufficientCredits: needed, available) when the spendable balance is short. The same reference_id
@@ -107,9 +109,12 @@ def create_hold(
     try:
         with transaction.atomic():
             reserve_credits(account=account, credits=amount, now=now)
+            # An open hold counts against the key's and the member's caps (given back as it is freed).
+            charge_caps(account=account, api_key=api_key, member=user, credits=amount, at=now)
             hold = CreditHold.objects.create(
                 account_id=account.pk,
                 user=user if user is not None and user.pk else None,
+                api_key=api_key,
                 remaining=amount,
                 reference_id=reference_id,
                 expires_at=now + timedelta(seconds=expires_in),
@@ -145,6 +150,7 @@ def settle_hold(
     tokens_output: int | None = None,
     metadata: dict | None = None,
     now: datetime | None = None,
+    api_key: Any = None,
 ) -> Settlement:
     """Charges the job's actual use (units through the price list, or credits) against the hold; with
     `final` the hold closes as `settled` and frees what it still holds, otherwise it stays open for
@@ -176,10 +182,16 @@ def settle_hold(
                 metadata={"operation_type": hold.operation_type, "units": used_units, "hold_id": hold.pk},
                 created_by=user,
                 at=now,
+                api_key=api_key,
             )
+            if amount > covered:  # the overrun beyond the hold counts against the hold's caps too
+                charge_caps(
+                    account=account, api_key=hold.api_key, member=hold.user, credits=amount - covered, at=now
+                )
             log = log_usage(
                 account=account,
                 user=user,
+                api_key=api_key,
                 debit=debit,
                 hold=hold,
                 wanted={
@@ -194,6 +206,8 @@ def settle_hold(
             )
         elif unreserve:
             unreserve_credits(account=account, credits=unreserve)
+        if unreserve > covered:  # held but not used: back to the caps of the period it was held in
+            release_caps(hold=hold, credits=unreserve - covered)
         hold.remaining -= unreserve
         hold.settled += amount
         if final:
@@ -205,6 +219,7 @@ def settle_hold(
 def _close(*, account: Any, hold: CreditHold, now: datetime, status: str) -> CreditHold:
     if hold.remaining:
         unreserve_credits(account=account, credits=hold.remaining)
+        release_caps(hold=hold, credits=hold.remaining)
     hold.remaining, hold.status, hold.closed_at = 0, status, now
     hold.save(update_fields=["remaining", "status", "closed_at"])
     return hold

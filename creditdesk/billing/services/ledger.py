@@ -649,6 +649,7 @@ def debit_reserved(
     metadata: dict | None = None,
     created_by: Any = None,
     at: datetime | None = None,
+    api_key: Any = None,
 ) -> Debit:
     """Charges `amount` credits of which `covered` were held for it, and frees `unreserve` (>= covered)
     held credits, in one conditional UPDATE: the part beyond `covered` must fit in what is spendable
@@ -686,6 +687,7 @@ def debit_reserved(
         at=at,
         then=draw,
         balance=int(row[0]),
+        api_key=api_key,
     )
     if ledger_row is None:  # unreachable: the balance changed above and _write only records it
         raise RuntimeError("debit_reserved: the ledger row was not written")

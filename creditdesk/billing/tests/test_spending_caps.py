@@ -188,9 +188,9 @@ def test_released_credits_go_back_to_the_period_they_were_charged_in(capped_key,
     record_usage(
         account=account, user=None, api_key=issued.api_key, operation_type="clustering", units=3, at=at
     )
-    release_caps(api_key=issued.api_key, credits=10, charged_at=at)
+    release_caps(api_key_id=issued.api_key.pk, credits=10, charged_at=at)
     assert counter_spent(subject=f"key:{issued.api_key.pk}", at=at) == {"day": 20, "month": 20}
-    release_caps(api_key=issued.api_key, credits=500, charged_at=at)
+    release_caps(api_key_id=issued.api_key.pk, credits=500, charged_at=at)
     assert counter_spent(subject=f"key:{issued.api_key.pk}", at=at) == {"day": 0, "month": 0}
 
 
@@ -235,3 +235,84 @@ def test_parallel_deductions_by_a_capped_member_never_pass_the_cap(
     account.refresh_from_db()
     assert account.credits == 10_000 - 90
     assert_ledger_consistent(account)
+
+
+# --- holds count against caps while they are open ------------------------------------------------------------
+
+HOLDS = "/api/v1/billing/credits/holds/"
+
+
+def test_an_open_hold_counts_against_the_keys_cap_and_its_release_gives_it_back(capped_key) -> None:
+    issued = capped_key(daily=50)
+    client = service(issued.secret)
+    hold = client.post(HOLDS, {"operation_type": "clustering", "credits": 40}, format="json")
+    assert hold.status_code == 201, hold.json()
+    assert hold.json()["data"]
+    from creditdesk.billing.models import CreditHold
+
+    stored = CreditHold.objects.get(pk=hold.json()["data"]["id"])
+    assert stored.api_key_id == issued.api_key.pk and stored.user_id is None
+    assert counter_spent(subject=f"key:{issued.api_key.pk}")["day"] == 40
+    refused = client.post(USAGE, {"operation_type": "clustering", "units": 2}, format="json")
+    assert refused.status_code == 402 and refused.json()["detail"]["cap"] == "api_key.daily"
+    second = client.post(HOLDS, {"operation_type": "clustering", "credits": 20}, format="json")
+    assert second.status_code == 402 and second.json()["code"] == "spending_cap_exceeded"
+    released = client.post(f"{HOLDS}{stored.pk}/release/", {}, format="json")
+    assert released.status_code == 200, released.json()
+    assert counter_spent(subject=f"key:{issued.api_key.pk}")["day"] == 0
+    assert client.post(USAGE, {"operation_type": "clustering", "units": 2}, format="json").status_code == 201
+
+
+def test_settling_for_less_gives_the_rest_back_and_an_overrun_is_charged(
+    capped_key, account: Account
+) -> None:
+    issued = capped_key(daily=100)
+    client = service(issued.secret)
+    first = client.post(HOLDS, {"operation_type": "clustering", "credits": 50}, format="json").json()["data"]
+    settled = client.post(f"{HOLDS}{first['id']}/settle/", {"credits": 30}, format="json")
+    assert settled.status_code == 200, settled.json()
+    assert counter_spent(subject=f"key:{issued.api_key.pk}")["day"] == 30
+    log = CreditUsageLog.objects.get(hold_id=first["id"])
+    assert log.api_key_id == issued.api_key.pk and log.transaction.api_key_id == issued.api_key.pk
+    second = client.post(HOLDS, {"operation_type": "clustering", "credits": 20}, format="json").json()["data"]
+    overrun = client.post(f"{HOLDS}{second['id']}/settle/", {"credits": 45}, format="json")
+    assert overrun.status_code == 200, overrun.json()
+    assert counter_spent(subject=f"key:{issued.api_key.pk}")["day"] == 75
+    account.refresh_from_db()
+    assert account.credits == 1000 - 75
+    assert_ledger_consistent(account)
+
+
+def test_an_overrun_past_the_cap_is_a_402_and_the_hold_stays(capped_key, account: Account) -> None:
+    issued = capped_key(daily=60)
+    client = service(issued.secret)
+    hold = client.post(HOLDS, {"operation_type": "clustering", "credits": 50}, format="json").json()["data"]
+    refused = client.post(f"{HOLDS}{hold['id']}/settle/", {"credits": 70}, format="json")
+    assert refused.status_code == 402 and refused.json()["code"] == "spending_cap_exceeded"
+    after = client.get(f"{HOLDS}{hold['id']}/").json()["data"]
+    assert after["status"] == "active" and after["remaining"] == 50
+    assert counter_spent(subject=f"key:{issued.api_key.pk}")["day"] == 50
+    account.refresh_from_db()
+    assert account.credits == 1000
+    assert_ledger_consistent(account)
+
+
+def test_an_expired_hold_gives_its_credits_back_to_the_cap(capped_key, account: Account) -> None:
+    from django.utils import timezone
+
+    from creditdesk.billing.services.holds import create_hold, release_expired_holds
+
+    issued = capped_key(daily=100)
+    create_hold(account=account, user=None, api_key=issued.api_key, operation_type="clustering", credits=80)
+    assert counter_spent(subject=f"key:{issued.api_key.pk}")["day"] == 80
+    assert release_expired_holds(now=timezone.now() + timedelta(hours=2)) == 1
+    assert counter_spent(subject=f"key:{issued.api_key.pk}")["day"] == 0
+
+
+def test_holds_refuse_a_key_without_usage_write(account: Account, owner: User) -> None:
+    reader = create_account_key(account=account, actor=owner, name="reader", scopes=["billing:read"])
+    client = service(reader.secret)
+    assert (
+        client.post(HOLDS, {"operation_type": "clustering", "credits": 5}, format="json").status_code == 403
+    )
+    assert client.get(HOLDS).status_code == 200

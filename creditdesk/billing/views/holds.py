@@ -15,11 +15,15 @@ from creditdesk.billing.services.holds import create_hold, release_hold, settle_
 from creditdesk.billing.views.ledger import IDEMPOTENCY_HEADER
 from creditdesk.core.idempotency import run_idempotently
 from creditdesk.core.serializers import validated
+from creditdesk.tenancy.authentication import acting_key, acting_member, request_payload
+from creditdesk.tenancy.models import ApiKeyScope
 from creditdesk.tenancy.permissions import CanSpendCredits
 from creditdesk.tenancy.request import TenantRequest
 from creditdesk.tenancy.views import AccountScopedMixin
 
 SHORT = OpenApiResponse(description="Insufficient credits: `needed` and `available` (spendable) in the body.")
+# Services hold and settle with a `usage:write` key, and read holds with `billing:read`.
+WITH_KEY = {"GET": ApiKeyScope.BILLING_READ, "POST": ApiKeyScope.USAGE_WRITE}
 CLOSED = OpenApiResponse(description="The hold is closed, or its reference_id names another job's body.")
 
 
@@ -30,6 +34,7 @@ CLOSED = OpenApiResponse(description="The hold is closed, or its reference_id na
 )
 class HoldListView(AccountScopedMixin, ListAPIView):
     permission_classes = [CanSpendCredits]
+    api_key_scopes = WITH_KEY
     serializer_class = CreditHoldSerializer
     filterset_class = HoldFilter
     selector = selectors.hold_list
@@ -49,7 +54,10 @@ class HoldListView(AccountScopedMixin, ListAPIView):
     def post(self, request: TenantRequest) -> Response:
         def hold() -> Response:
             result = create_hold(
-                account=request.account, user=request.user, **validated(CreateHoldSerializer, request.data)
+                account=request.account,
+                user=acting_member(request),
+                api_key=acting_key(request),
+                **validated(CreateHoldSerializer, request_payload(request)),
             )
             answer = status.HTTP_200_OK if result.replayed else status.HTTP_201_CREATED
             return Response(CreditHoldSerializer(result.hold).data, status=answer)
@@ -68,12 +76,14 @@ class HoldListView(AccountScopedMixin, ListAPIView):
 )
 class HoldDetailView(AccountScopedMixin, RetrieveAPIView):
     permission_classes = [CanSpendCredits]
+    api_key_scopes = WITH_KEY
     serializer_class = CreditHoldSerializer
     selector = selectors.hold_list
 
 
 class HoldSettleView(AccountScopedMixin, GenericAPIView):
     permission_classes = [CanSpendCredits]
+    api_key_scopes = WITH_KEY
     serializer_class = CreditHoldSerializer
     selector = selectors.hold_list
 
@@ -97,8 +107,9 @@ class HoldSettleView(AccountScopedMixin, GenericAPIView):
             result = settle_hold(
                 account=request.account,
                 hold_id=hold.pk,
-                user=request.user,
-                **validated(SettleHoldSerializer, request.data),
+                user=acting_member(request),
+                api_key=acting_key(request),
+                **validated(SettleHoldSerializer, request_payload(request)),
             )
             return Response(CreditHoldSerializer(result.hold).data)
 
@@ -107,6 +118,7 @@ class HoldSettleView(AccountScopedMixin, GenericAPIView):
 
 class HoldReleaseView(AccountScopedMixin, GenericAPIView):
     permission_classes = [CanSpendCredits]
+    api_key_scopes = WITH_KEY
     serializer_class = CreditHoldSerializer
     selector = selectors.hold_list
 
@@ -122,7 +134,7 @@ class HoldReleaseView(AccountScopedMixin, GenericAPIView):
         hold = self.get_object()
 
         def release() -> Response:
-            validated(ReleaseHoldSerializer, request.data)
+            validated(ReleaseHoldSerializer, request_payload(request))
             return Response(CreditHoldSerializer(release_hold(account=request.account, hold_id=hold.pk)).data)
 
         return run_idempotently(request, account_id=request.account.pk, action=release)
