@@ -72,7 +72,7 @@ def build_world() -> World:
     subscribe(a, "a")
     a_delivery(a)
     world.b_objects["endpoints"] = [subscribe(b, MARKER).pk]
-    world.b_objects["deliveries"] = [a_delivery(b)]
+    world.b_objects["deliveries"] = [a_delivery(b, MARKER)]
     world.b_rows = rows_of(b)
     return world
 
@@ -110,12 +110,12 @@ def subscribe(tenant: Tenant, label: str) -> Any:
     return endpoint
 
 
-def a_delivery(tenant: Tenant) -> int:
-    """A finished (failed) delivery of one of the tenant's events, carrying the marker for B."""
+def a_delivery(tenant: Tenant, note: str = "a") -> int:
+    """A finished (failed) delivery of one of the tenant's events (B's carry the marker)."""
     from creditdesk.events.models import Delivery, Event, WebhookEndpoint
 
     endpoint = WebhookEndpoint.objects.filter(account_id=tenant.id).first() or subscribe(tenant, "d")
-    event = Event.objects.create(account_id=tenant.id, type="invoice.paid", data={"note": MARKER})
+    event = Event.objects.create(account_id=tenant.id, type="invoice.paid", data={"note": note})
     return Delivery.objects.create(
         event=event, endpoint=endpoint, status=Delivery.Status.FAILED, attempts=1
     ).pk
