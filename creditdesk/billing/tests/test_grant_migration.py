@@ -14,21 +14,6 @@ BEFORE = [("accounts", "0002_initial"), ("billing", "0002_seed_catalog")]
 AFTER = [("accounts", "0003_account_held_and_next_expiry"), ("billing", "0004_balances_become_grants")]
 
 
-@pytest.fixture(autouse=True)
-def _catalogue_present_and_schema_restored():
-    """A transactional test that ran before this one flushed the catalogue the migrations seeded; and a
-    failure half way must not leave the schema migrated back for every test after it."""
-    from django.apps import apps as django_apps
-
-    from creditdesk.billing.catalog import seed_catalog
-    from creditdesk.billing.models import Plan
-
-    if not Plan.objects.exists():
-        seed_catalog(django_apps)
-    yield
-    _migrate(executor_leaf_nodes())
-
-
 def _migrate(targets: list[tuple[str, str]]):
     executor = MigrationExecutor(connection)
     executor.loader.build_graph()
