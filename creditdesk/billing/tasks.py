@@ -7,6 +7,7 @@ from django_tasks import task
 
 from creditdesk.billing.services.alerts import mail_alert, notify_expiring_credits
 from creditdesk.billing.services.grants import expire_credits
+from creditdesk.billing.services.holds import release_expired_holds
 from creditdesk.billing.services.payments import expire_bank_transfers
 from creditdesk.billing.services.subscriptions import grant_monthly_credits
 from creditdesk.events.scheduling import register_periodic
@@ -40,7 +41,15 @@ def notify_expiring_credits_task() -> int:
     return notify_expiring_credits()
 
 
+@task()
+def release_expired_holds_task() -> int:
+    return release_expired_holds()
+
+
 register_periodic(name="billing.expire_credits", every=timedelta(minutes=1), task=expire_credits_task)
+register_periodic(
+    name="billing.release_expired_holds", every=timedelta(minutes=1), task=release_expired_holds_task
+)
 register_periodic(
     name="billing.notify_expiring_credits", every=timedelta(hours=1), task=notify_expiring_credits_task
 )

@@ -42,6 +42,17 @@ ROLE_RULES: dict[str, frozenset[str]] = {
     "DELETE /api/v1/account/api-keys/{key_id}/": MANAGERS,
     "GET /api/v1/account/team/{member_id}/spending-caps/": MANAGERS,
     "PUT /api/v1/account/team/{member_id}/spending-caps/": MANAGERS,
+    "PATCH /api/v1/billing/notifications/": MANAGERS,
+    "GET /api/v1/webhooks/events/": MANAGERS,
+    "GET /api/v1/webhooks/endpoints/": MANAGERS,
+    "POST /api/v1/webhooks/endpoints/": MANAGERS,
+    "GET /api/v1/webhooks/endpoints/{id}/": MANAGERS,
+    "PATCH /api/v1/webhooks/endpoints/{id}/": MANAGERS,
+    "DELETE /api/v1/webhooks/endpoints/{id}/": MANAGERS,
+    "POST /api/v1/webhooks/endpoints/{id}/rotate-secret/": MANAGERS,
+    "POST /api/v1/webhooks/endpoints/{id}/test/": MANAGERS,
+    "GET /api/v1/webhooks/deliveries/": MANAGERS,
+    "POST /api/v1/webhooks/deliveries/{id}/resend/": MANAGERS,
 }
 GLOBAL_RESOURCES = {"credit-packages"}  # the shared catalogue: not owned by a tenant
 # Open to every role on the user's own credentials, and it ends the caller's other sessions (the matrix's

@@ -58,6 +58,10 @@ def server_env(db: str, **extra: str) -> dict[str, str]:
         STRIPE_SECRET_KEY="",
         STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
         JWT_ACCESS_MINUTES="240",
+        # As in production: tasks queue in the database (no worker unless a row starts one), and webhooks
+        # go to public https addresses only (pytest's settings loosen both in os.environ).
+        TASKS_BACKEND="django_tasks_db.DatabaseBackend",
+        WEBHOOK_ALLOW_PRIVATE_URLS="0",
         LOG_LEVEL="WARNING",
         DJANGO_SETTINGS_MODULE="config.settings",
     )

@@ -68,6 +68,11 @@ def build_world() -> World:
         world.package_id = cheapest_package().pk
         world.a_invoice_id = Invoice.objects.filter(account_id=a.id).values_list("pk", flat=True)[0]
         mark_bank_transfer(b)
+    # Webhooks, after the purchases (whose events would otherwise be delivered in-process).
+    subscribe(a, "a")
+    a_delivery(a)
+    world.b_objects["endpoints"] = [subscribe(b, MARKER).pk]
+    world.b_objects["deliveries"] = [a_delivery(b, MARKER)]
     world.b_rows = rows_of(b)
     return world
 
@@ -89,6 +94,33 @@ def make_api_key(tenant: Tenant, **extra: Any) -> Any:
     return issue_api_key(tenant, **extra).api_key
 
 
+# Port 9 on the loopback refuses at once: nothing leaves the machine, whatever gets delivered.
+WEBHOOK_URL = "https://127.0.0.1:9/hook-{}"
+
+
+def subscribe(tenant: Tenant, label: str) -> Any:
+    from creditdesk.events.models import WebhookEndpoint
+    from creditdesk.events.services import create_endpoint
+
+    endpoint = create_endpoint(
+        account=tenant.account, url=WEBHOOK_URL.format(unique(label)), description=label
+    )
+    # Disabled: the in-process events of later rows queue no delivery to it.
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(is_enabled=False)
+    return endpoint
+
+
+def a_delivery(tenant: Tenant, note: str = "a") -> int:
+    """A finished (failed) delivery of one of the tenant's events (B's carry the marker)."""
+    from creditdesk.events.models import Delivery, Event, WebhookEndpoint
+
+    endpoint = WebhookEndpoint.objects.filter(account_id=tenant.id).first() or subscribe(tenant, "d")
+    event = Event.objects.create(account_id=tenant.id, type="invoice.paid", data={"note": note})
+    return Delivery.objects.create(
+        event=event, endpoint=endpoint, status=Delivery.Status.FAILED, attempts=1
+    ).pk
+
+
 def mark_bank_transfer(tenant: Tenant) -> None:
     """B's pending bank transfer carries the marker, so a leaked payment row shows it too."""
     from creditdesk.billing.models import Payment
@@ -108,6 +140,7 @@ def rows_of(tenant: Tenant) -> dict[str, set[int]]:
     """The ids of B's rows in each list endpoint's resource (the path's last segment)."""
     from creditdesk.accounts.models import Invitation
     from creditdesk.billing.models import CreditTransaction, CreditUsageLog, Invoice, Payment
+    from creditdesk.events.models import Delivery, WebhookEndpoint
     from creditdesk.tenancy.models import ApiKey, AuditLog
 
     def ids(queryset: Any) -> set[int]:
@@ -122,6 +155,10 @@ def rows_of(tenant: Tenant) -> dict[str, set[int]]:
         "audit-log": ids(AuditLog.objects),
         "api-keys": ids(ApiKey.objects),
         "invitations": ids(Invitation.objects),
+        "endpoints": ids(WebhookEndpoint.objects),
+        "deliveries": set(
+            Delivery.objects.filter(endpoint__account_id=tenant.id).values_list("pk", flat=True)
+        ),
     }
 
 
@@ -140,8 +177,15 @@ def pending_invitation(tenant: Tenant, label: str) -> Any:
 def snapshot(account_id: int) -> str:
     """Everything of one tenant that another tenant's request could change."""
     from creditdesk.accounts.models import Account, Invitation, User
-    from creditdesk.billing.models import CreditTransaction, CreditUsageLog, Invoice, Payment
+    from creditdesk.billing.models import (
+        CreditTransaction,
+        CreditUsageLog,
+        Invoice,
+        NotificationSettings,
+        Payment,
+    )
     from creditdesk.core.models import IdempotencyKey
+    from creditdesk.events.models import Delivery, WebhookEndpoint
     from creditdesk.tenancy.models import ApiKey, AuditLog, MemberCreditCap
 
     def rows(queryset: Any, *fields: str) -> list[Any]:
@@ -172,6 +216,18 @@ def snapshot(account_id: int) -> str:
             Invitation.objects.filter(account_id=account_id), "pk", "accepted_at", "revoked_at"
         ),
         "idempotency": IdempotencyKey.objects.filter(account_id=account_id).count(),
+        "endpoints": rows(
+            WebhookEndpoint.objects.filter(account_id=account_id),
+            "pk",
+            "url",
+            "event_types",
+            "is_enabled",
+            "secret",
+        ),
+        "deliveries": Delivery.objects.filter(endpoint__account_id=account_id).count(),
+        "notifications": rows(
+            NotificationSettings.objects.filter(account_id=account_id), "pk", "email_depleted"
+        ),
         "audit": AuditLog.objects.filter(account_id=account_id).count(),
         "api_keys": rows(
             ApiKey.objects.filter(account_id=account_id),
@@ -225,6 +281,7 @@ def providers(world: World) -> dict[str, Callable[[], Any]]:
         "operation_type": lambda: "clustering",
         "name": lambda: "A renamed",
         "scopes": lambda: ["usage:write", "billing:read"],
+        "url": lambda: WEBHOOK_URL.format(unique("new")),
     }
 
 
@@ -248,4 +305,8 @@ def own_object(world: World, operation: Operation, param: str) -> Any:
         return world.package_id
     if resource == "api-keys":
         return make_api_key(world.a).pk
+    if resource == "endpoints":
+        return subscribe(world.a, "own").pk
+    if resource == "deliveries":
+        return a_delivery(world.a)
     return None

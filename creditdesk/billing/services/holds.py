@@ -34,6 +34,7 @@ from creditdesk.billing.services.usage import (
     usage_description,
 )
 from creditdesk.core.errors import Conflict, NotFound, ValidationFailed
+from creditdesk.events.services import emit
 
 Status = CreditHold.Status
 
@@ -252,6 +253,12 @@ def release_expired_holds(*, now: datetime | None = None) -> int:
             hold = _locked_hold(account=account, hold_id=hold_id, now=now)
             if hold.status != Status.ACTIVE or hold.expires_at > now:
                 continue
+            freed = hold.remaining
             _close(account=account, hold=hold, now=now, status=Status.EXPIRED)
+            emit(
+                account=account,
+                type="hold.expired",
+                data={"hold_id": hold.pk, "reference_id": hold.reference_id, "released": freed},
+            )
         released += 1
     return released

@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 
 from creditdesk.billing.models import NotificationSettings
 from creditdesk.billing.services.ledger import claw_back_credits, deduct_credits, grant_credits
-from creditdesk.conftest import bearer_client, run_concurrently
+from creditdesk.conftest import bearer_client
 from creditdesk.events.models import Event
 from creditdesk.tenancy.roles import Role
 
@@ -147,20 +147,6 @@ def test_bad_notification_input_is_a_400_and_changes_nothing(owner_client, accou
     account.refresh_from_db()
     assert account.low_balance_threshold == 0
     assert not NotificationSettings.objects.exists()
-
-
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-def test_parallel_deductions_across_the_threshold_emit_one_balance_low(make_account):
-    account = make_account(credits=1000)
-    account.low_balance_threshold = 500
-    account.save(update_fields=["low_balance_threshold"])
-
-    run_concurrently(40, lambda _index: spend(account, 20))
-
-    account.refresh_from_db()
-    assert account.credits == 200
-    assert alerts(account) == [("balance.low", {"balance": 500, "threshold": 500})]
 
 
 # --- credits.expiring ------------------------------------------------------------------------------------

@@ -78,3 +78,21 @@ def test_removing_a_member_emits_member_removed_once(owner_client, account, make
     removed = Event.objects.get(account=account)
     assert removed.type == "member.removed"
     assert removed.data["email"] == "gone@acme.test"
+
+
+def test_an_expired_hold_emits_hold_expired_once(account):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from creditdesk.billing.services.holds import create_hold, release_expired_holds
+
+    now = timezone.now()
+    held = create_hold(
+        account=account, user=None, operation_type="clustering", credits=200, expires_in=60, now=now
+    )
+    assert release_expired_holds(now=now + timedelta(seconds=30)) == 0
+    assert release_expired_holds(now=now + timedelta(seconds=61)) == 1
+    assert release_expired_holds(now=now + timedelta(seconds=120)) == 0
+    (expired,) = Event.objects.filter(account=account, type="hold.expired")
+    assert expired.data == {"hold_id": held.hold.pk, "reference_id": "", "released": 200}
