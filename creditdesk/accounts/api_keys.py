@@ -168,7 +168,14 @@ class ApiKeyDetailView(APIView):
             raise NotFound("No such API key.")
         return api_key
 
-    @extend_schema(summary="One API key (never its secret)", responses=ApiKeySerializer)
+    @extend_schema(
+        summary="One API key (never its secret)",
+        description=(
+            "An account key by id: its name, prefix, scopes, credit caps, what it spent today and this "
+            "month, expiry and last use. The secret is shown only once, at creation."
+        ),
+        responses=ApiKeySerializer,
+    )
     def get(self, request: TenantRequest, key_id: int) -> Response:
         return Response(ApiKeySerializer(self._key(request, key_id)).data)
 
