@@ -170,8 +170,10 @@ class ApiKeyDetailView(APIView):
 
     @extend_schema(
         summary="One API key (never its secret)",
-        description="Its name, prefix, scopes, expiry, caps, creator and when it was last used (to the "
-        "minute). Owners and admins only; another account's key is a 404.",
+        description=(
+            "An account key by id: its name, prefix, scopes, credit caps, what it spent today and this "
+            "month, expiry and last use. The secret is shown only once, at creation."
+        ),
         responses=ApiKeySerializer,
     )
     def get(self, request: TenantRequest, key_id: int) -> Response:
