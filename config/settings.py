@@ -256,6 +256,8 @@ STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
 STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
 STRIPE_WEBHOOK_TOLERANCE = int(os.environ.get("STRIPE_WEBHOOK_TOLERANCE", "300"))
 # Usage logs' client-supplied `metadata`: compact UTF-8 JSON size and nesting depth (README, "Input limits").
+# Metered usage may be reversed (credits back to their grants) for this many days.
+USAGE_REVERSAL_DAYS = int(os.environ.get("USAGE_REVERSAL_DAYS", "30"))
 USAGE_METADATA_MAX_BYTES = int(os.environ.get("USAGE_METADATA_MAX_BYTES", "16384"))
 USAGE_METADATA_MAX_DEPTH = int(os.environ.get("USAGE_METADATA_MAX_DEPTH", "10"))
 IDEMPOTENCY_KEY_TTL_HOURS = int(os.environ.get("IDEMPOTENCY_KEY_TTL_HOURS", "48"))

@@ -13,8 +13,10 @@ from django.utils import timezone
 from creditdesk.accounts import services
 from creditdesk.accounts.models import Account, User
 from creditdesk.billing.demo import create_demo_purchases
-from creditdesk.billing.models import Plan
+from creditdesk.billing.models import CreditUsageLog, Plan
+from creditdesk.billing.services.holds import create_hold
 from creditdesk.billing.services.ledger import InsufficientCredits, grant_credits
+from creditdesk.billing.services.reversals import reverse_usage
 from creditdesk.billing.services.subscriptions import grant_monthly_allowance
 from creditdesk.billing.services.usage import record_usage
 from creditdesk.tenancy.roles import Role
@@ -71,6 +73,7 @@ def seed_demo(*, stdout: Any = None) -> tuple[Account, bool]:
         ]
         _write_history(account=account, users=[owner, *team])
         create_demo_purchases(account=account, actor=owner)
+        _jobs_in_flight(account=account, owner=owner)
     return account, True
 
 
@@ -136,3 +139,28 @@ def _write_history(*, account: Account, users: list[User]) -> None:
                 )
             except InsufficientCredits:
                 continue  # the API would have answered 402: the history has no such call
+
+
+def _jobs_in_flight(*, account: Account, owner: User) -> None:
+    """A batch of articles holding credits while it runs, and a failed job given back: the billing page's
+    credits in flight and the ledger's reversal have something to show."""
+    create_hold(
+        account=account,
+        user=owner,
+        operation_type="content_generation",
+        units=4,
+        reference_id="demo-article-batch",
+        expires_in=7 * 24 * 3600,
+    )
+    failed = (
+        CreditUsageLog.objects.filter(account=account, operation_type="image_generation")
+        .order_by("-created_at")
+        .first()
+    )
+    if failed is not None:
+        reverse_usage(
+            account=account,
+            usage_id=failed.pk,
+            user=owner,
+            reason="Image generation failed: provider timeout",
+        )

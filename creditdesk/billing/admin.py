@@ -1,20 +1,27 @@
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 
+from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
 
 from creditdesk.billing.models import (
     CreditCost,
+    CreditGrant,
+    CreditHold,
     CreditPackage,
     CreditTransaction,
     CreditUsageLog,
     Invoice,
+    MarginReport,
     Payment,
     PaymentMethodConfig,
     Plan,
 )
+from creditdesk.billing.selectors import MARGIN_GROUPS, margin_report
 from creditdesk.billing.services.payments import approve_bank_transfer, reject_bank_transfer
 from creditdesk.core.errors import ApplicationError
 from creditdesk.core.money import format_money
@@ -76,8 +83,87 @@ class PlanAdmin(admin.ModelAdmin):
 
 @admin.register(CreditCost)
 class CreditCostAdmin(admin.ModelAdmin):
-    list_display = ["operation_type", "display_name", "credits_per_unit", "unit", "is_active"]
-    list_editable = ["credits_per_unit", "is_active"]
+    list_display = ["operation_type", "display_name", "credits_per_unit", "unit", "margin_floor", "is_active"]
+    list_editable = ["credits_per_unit", "margin_floor", "is_active"]
+
+
+@admin.register(CreditGrant)
+class CreditGrantAdmin(ReadOnlyAdmin):
+    list_display = [
+        "created_at",
+        "account",
+        "source",
+        "amount",
+        "remaining",
+        "expires_at",
+        "priority",
+        "cost_basis",
+        "reference",
+    ]
+    list_filter = ["source"]
+    search_fields = ["account__name", "reference"]
+    list_select_related = ["account"]
+
+
+@admin.register(CreditHold)
+class CreditHoldAdmin(ReadOnlyAdmin):
+    list_display = [
+        "created_at",
+        "account",
+        "operation_type",
+        "credits",
+        "settled",
+        "remaining",
+        "status",
+        "expires_at",
+        "reference_id",
+    ]
+    list_filter = ["status", "operation_type"]
+    search_fields = ["account__name", "reference_id"]
+    list_select_related = ["account"]
+
+
+class MarginFilterForm(forms.Form):
+    group_by = forms.MultipleChoiceField(
+        choices=[(g, g.replace("_", " ")) for g in MARGIN_GROUPS],
+        initial=["operation_type"],
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    account = forms.IntegerField(required=False, min_value=1, label="Account id")
+    since = forms.DateField(required=False, help_text="YYYY-MM-DD, UTC")
+    until = forms.DateField(required=False, help_text="YYYY-MM-DD, UTC, excluded")
+
+
+def _utc_midnight(day: date | None) -> datetime | None:
+    return None if day is None else datetime.combine(day, time(), tzinfo=UTC)
+
+
+@admin.register(MarginReport)
+class MarginReportAdmin(ReadOnlyAdmin):
+    """Revenue (the cost basis of the credits consumed), provider cost and margin per operation type,
+    account and month; operation types below their staff-set margin floor are flagged."""
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
+        form = MarginFilterForm(request.GET or None)
+        rows: list = []
+        if not request.GET or form.is_valid():
+            data = form.cleaned_data if request.GET else {}
+            rows = margin_report(
+                group_by=data.get("group_by") or ["operation_type"],
+                account_id=data.get("account"),
+                since=_utc_midnight(data.get("since")),
+                until=_utc_midnight(data.get("until")),
+            )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Margin report",
+            "opts": self.model._meta,
+            "form": form,
+            "rows": rows,
+            **(extra_context or {}),
+        }
+        return TemplateResponse(request, "admin/billing/margin_report.html", context)
 
 
 @admin.register(CreditPackage)

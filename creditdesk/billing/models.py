@@ -204,6 +204,8 @@ class CreditCost(TimeStampedModel):
     unit = models.CharField(max_length=40, default="request")  # label of one unit, e.g. "article"
     description = models.CharField(max_length=255, blank=True)
     is_active = models.BooleanField(default=True)
+    # Staff's floor for (revenue - provider cost) / revenue, in percent: the margin report flags types below.
+    margin_floor = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
 
     class Meta:
         ordering = ["operation_type"]
@@ -317,6 +319,15 @@ class CreditHold(models.Model):
                 condition=models.Q(status="active") | models.Q(remaining=0), name="hold_closed_holds_nothing"
             ),
         ]
+
+
+class MarginReport(CreditUsageLog):
+    """The admin's margin report: revenue (credits' cost basis), provider cost and margin of metered usage."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "margin report"
+        verbose_name_plural = "margin report"
 
 
 class DailyLedgerRollup(models.Model):

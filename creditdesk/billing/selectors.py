@@ -1,12 +1,14 @@
 """Reads of billing data; every function takes the tenant as `account=`."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any, Self
 
 from django.conf import settings
-from django.db.models import Model, Q, QuerySet, Sum
+from django.db.models import Count, DecimalField, F, Model, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
 from creditdesk.billing.models import (
@@ -57,8 +59,11 @@ def month_start(now: datetime | None = None) -> datetime:
 
 
 def credits_deducted_since(*, account: Any, since: datetime) -> int:
+    # Net of reversals: usage given back is not usage.
     total = DailyLedgerRollup.objects.filter(
-        account=account, date__gte=since.date(), transaction_type=CreditTransaction.Type.DEDUCTION
+        account=account,
+        date__gte=since.date(),
+        transaction_type__in=[CreditTransaction.Type.DEDUCTION, CreditTransaction.Type.REVERSAL],
     ).aggregate(total=Sum("total"))["total"]
     return -(total or 0)
 
@@ -202,3 +207,93 @@ def bank_transfer_instructions() -> str:
     """What a customer paying by bank transfer is told: the operator's text, else the setting."""
     config = PaymentMethodConfig.objects.filter(payment_method="bank_transfer").only("instructions").first()
     return (config.instructions if config else "") or settings.BANK_TRANSFER_INSTRUCTIONS
+
+
+# --- margin, for operators (never in a tenant's API) ---------------------------------------------------
+
+MARGIN_GROUPS = ("operation_type", "account", "period")
+
+
+@dataclass(frozen=True)
+class MarginRow:
+    operation_type: str | None
+    account_id: int | None
+    account_name: str | None
+    period: date | None  # the month's first day, UTC
+    calls: int
+    credits: int  # net of reversals
+    revenue: Decimal  # what the consumed credits were bought for (their grants' cost basis)
+    provider_cost: Decimal  # sum of the callers' cost_usd
+    margin: Decimal
+    margin_pct: Decimal | None  # margin / revenue, in percent; None without revenue
+    floor: Decimal | None  # the operation type's margin_floor, when grouped by operation type
+    below_floor: bool
+
+
+def margin_report(
+    *,
+    group_by: Sequence[str] = ("operation_type",),
+    account_id: int | None = None,
+    operation_type: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> list[MarginRow]:
+    """Revenue, provider cost and margin of metered usage, grouped by any of operation_type, account and
+    period (UTC month), optionally for one account or operation type and a time range [since, until).
+    Revenue is the money value of the credits consumed (net of reversals), in the packages' currency."""
+    unknown = set(group_by) - set(MARGIN_GROUPS)
+    if unknown or not group_by:
+        raise ValueError(f"group_by takes some of {MARGIN_GROUPS}, not {sorted(unknown) or 'nothing'}")
+    rows = CreditUsageLog.objects.all()
+    if account_id is not None:
+        rows = rows.filter(account_id=account_id)
+    if operation_type:
+        rows = rows.filter(operation_type=operation_type)
+    if since is not None:
+        rows = rows.filter(created_at__gte=since)
+    if until is not None:
+        rows = rows.filter(created_at__lt=until)
+    keys = {
+        "operation_type": "operation_type",
+        "account": "account_id",
+        "period": "period",
+    }
+    if "period" in group_by:
+        rows = rows.annotate(period=TruncMonth("created_at", tzinfo=UTC))
+    fields = [keys[g] for g in group_by] + (["account__name"] if "account" in group_by else [])
+    totals = (
+        rows.values(*fields)
+        .annotate(
+            calls=Count("id"),
+            credits=Sum(F("credits_used") - F("credits_reversed")),
+            revenue=Coalesce(Sum("credits_value"), Value(Decimal("0")), output_field=DecimalField()),
+            provider_cost=Coalesce(Sum("cost_usd"), Value(Decimal("0")), output_field=DecimalField()),
+        )
+        .order_by(*fields)
+    )
+    floors = dict(CreditCost.objects.values_list("operation_type", "margin_floor"))
+    report = []
+    for total in totals:
+        revenue, cost = Decimal(total["revenue"]), Decimal(total["provider_cost"])
+        margin = revenue - cost
+        pct = (margin / revenue * 100).quantize(Decimal("0.01")) if revenue else None
+        op = total.get("operation_type")
+        floor = floors.get(op) if op else None
+        period = total.get("period")
+        report.append(
+            MarginRow(
+                operation_type=op,
+                account_id=total.get("account_id"),
+                account_name=total.get("account__name"),
+                period=period.date() if period is not None else None,
+                calls=total["calls"],
+                credits=int(total["credits"] or 0),
+                revenue=revenue.quantize(Decimal("0.0001")),
+                provider_cost=cost.quantize(Decimal("0.0001")),
+                margin=margin.quantize(Decimal("0.0001")),
+                margin_pct=pct,
+                floor=floor,
+                below_floor=floor is not None and (pct is None or pct < floor),
+            )
+        )
+    return report

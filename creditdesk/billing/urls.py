@@ -8,6 +8,7 @@ urlpatterns = [
     path("credits/balance/", ledger.CreditBalanceView.as_view(), name="credit-balance-short"),
     path("credits/usage/", ledger.UsageLogView.as_view(), name="credit-usage"),
     path("credits/usage/export/", exports.UsageLogExportView.as_view(), name="credit-usage-export"),
+    path("credits/usage/<int:pk>/reverse/", ledger.UsageReverseView.as_view(), name="credit-usage-reverse"),
     path("credits/holds/", holds.HoldListView.as_view(), name="credit-holds"),
     path("credits/holds/<int:pk>/", holds.HoldDetailView.as_view(), name="credit-hold-detail"),
     path("credits/holds/<int:pk>/settle/", holds.HoldSettleView.as_view(), name="credit-hold-settle"),

@@ -134,10 +134,16 @@ def constraints(context: Any) -> Result:
 
 
 def ledger_machine(with_purchases: bool) -> type:
+    from datetime import timedelta
+
+    from django.utils import timezone
     from hypothesis import strategies as st
     from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-    from creditdesk.billing.services import ledger
+    from creditdesk.billing.models import CreditGrant
+    from creditdesk.billing.services import holds, ledger
+    from creditdesk.billing.services.grants import expire_credits
+    from creditdesk.billing.services.reversals import NotReversible, reverse_usage
     from creditdesk.billing.services.usage import record_usage
     from creditdesk.testing import assert_ledger_consistent
     from tests.reliability.fixtures import credit_cost
@@ -150,7 +156,14 @@ def ledger_machine(with_purchases: bool) -> type:
         def __init__(self) -> None:
             super().__init__()
             self.model = 0
+            self.held = 0  # what the model's active holds reserve
+            self.holds: dict[int, int] = {}  # active hold id -> credits it still reserves
+            self.usage: dict[int, int] = {}  # usage log id -> credits not yet reversed
             self.paid: list[Any] = []  # payments not yet refunded, with their credits
+
+        @property
+        def spendable(self) -> int:
+            return max(0, self.model - self.held)
 
         @initialize(start=st.integers(0, 300))
         def open_account(self, start: int) -> None:
@@ -172,31 +185,34 @@ def ledger_machine(with_purchases: bool) -> type:
             try:
                 ledger.deduct_credits(account=self.account, amount=amount, description="machine")
             except ledger.InsufficientCredits:
-                assert amount > self.model, f"refused {amount} with {self.model} in the model"
+                assert amount > self.spendable, (
+                    f"refused {amount} with {self.spendable} spendable in the model"
+                )
             else:
-                assert amount <= self.model, f"took {amount} with only {self.model} in the model"
+                assert amount <= self.spendable, f"took {amount} with only {self.spendable} spendable"
                 self.model -= amount
             self._step()
 
         @rule(units=st.integers(1, 5))
         def meter(self, units: int) -> None:
             try:
-                record_usage(
+                log = record_usage(
                     account=self.account,
                     user=self.tenant.members["owner"],
                     operation_type="clustering",
                     units=units,
                 )
             except ledger.InsufficientCredits:
-                assert cost * units > self.model
+                assert cost * units > self.spendable
             else:
                 self.model -= cost * units
+                self.usage[log.pk] = cost * units
             self._step()
 
         @rule(amount=st.integers(1, 400))
         def claw_back(self, amount: int) -> None:
             clawback = ledger.claw_back_credits(account=self.account, amount=amount, description="machine")
-            assert clawback.recovered == min(amount, self.model)
+            assert clawback.recovered == min(amount, self.spendable)
             self.model -= clawback.recovered
             self._step()
 
@@ -205,7 +221,7 @@ def ledger_machine(with_purchases: bool) -> type:
             try:
                 ledger.adjust_credits(account=self.account, amount=amount, reason="machine", created_by=None)
             except ledger.InsufficientCredits:
-                assert -amount > self.model
+                assert -amount > self.spendable
             else:
                 self.model += amount
             self._step()
@@ -227,8 +243,90 @@ def ledger_machine(with_purchases: bool) -> type:
 
             payment = self.paid.pop(data.draw(st.integers(0, len(self.paid) - 1)))
             assert refund_payment(payment=payment, source="machine")
-            self.model -= min(payment.invoice.credits, self.model)
+            self.model -= min(payment.invoice.credits, self.spendable)
             assert not refund_payment(payment=payment, source="machine"), "refunded twice"
+            self._step()
+
+        @rule(amount=st.integers(1, 300))
+        def grant_expiring(self, amount: int) -> None:
+            soon = timezone.now() + timedelta(hours=1)
+            ledger.grant_credits(account=self.account, amount=amount, description="machine", expires_at=soon)
+            self.model += amount
+            self._step()
+
+        @rule()
+        def expire(self) -> None:
+            later = timezone.now() + timedelta(hours=2)  # past the machine's grants, before month end
+            due = CreditGrant.objects.filter(
+                account_id=self.account.pk, expired_at__isnull=True, expires_at__lte=later
+            )
+            leaving = sum(grant.remaining for grant in due)  # what the grants hold when their time comes
+            report = expire_credits(now=later)
+            assert report.credits >= leaving, f"expired {report.credits} of {leaving} due"
+            self.model -= leaving
+            self._step()
+
+        @rule(credits=st.integers(1, 300))
+        def hold(self, credits: int) -> None:
+            try:
+                hold = holds.create_hold(
+                    account=self.account, user=None, operation_type="clustering", credits=credits
+                ).hold
+            except ledger.InsufficientCredits:
+                assert credits > self.spendable, f"hold of {credits} refused with {self.spendable} spendable"
+            else:
+                assert credits <= self.spendable, f"held {credits} with only {self.spendable} spendable"
+                self.held += credits
+                self.holds[hold.pk] = credits
+            self._step()
+
+        @precondition(lambda self: bool(self.holds))
+        @rule(data=st.data(), final=st.booleans())
+        def settle(self, data: Any, final: bool) -> None:
+            hold_id = data.draw(st.sampled_from(sorted(self.holds)))
+            remaining = self.holds[hold_id]
+            credits = data.draw(st.integers(0, remaining + 100))
+            covered = min(credits, remaining)
+            unreserve = remaining if final else covered
+            fits = self.model - credits >= 0 and (
+                credits == covered or self.model - credits >= self.held - unreserve
+            )
+            try:
+                holds.settle_hold(
+                    account=self.account, hold_id=hold_id, user=None, credits=credits, final=final
+                )
+            except ledger.InsufficientCredits:
+                assert not fits, f"settle of {credits} (hold {remaining}) refused though it fits"
+            else:
+                assert fits, f"settle of {credits} (hold {remaining}) charged though it does not fit"
+                self.model -= credits
+                self.held -= unreserve
+                self.holds[hold_id] = remaining - unreserve
+                if final:
+                    del self.holds[hold_id]
+            self._step()
+
+        @precondition(lambda self: bool(self.holds))
+        @rule(data=st.data())
+        def release(self, data: Any) -> None:
+            hold_id = data.draw(st.sampled_from(sorted(self.holds)))
+            holds.release_hold(account=self.account, hold_id=hold_id)
+            self.held -= self.holds.pop(hold_id)
+            self._step()
+
+        @precondition(lambda self: bool(self.usage))
+        @rule(data=st.data())
+        def reverse(self, data: Any) -> None:
+            usage_id = data.draw(st.sampled_from(sorted(self.usage)))
+            left = self.usage[usage_id]
+            try:
+                reversal = reverse_usage(account=self.account, usage_id=usage_id, user=None, reason="machine")
+            except NotReversible:
+                assert left == 0, f"refused to reverse {left} credits left"
+            else:
+                assert reversal.credits == left, f"returned {reversal.credits}, {left} were left"
+                self.model += reversal.credits - reversal.credits_expired
+                self.usage[usage_id] = 0
             self._step()
 
         @invariant()
@@ -238,6 +336,7 @@ def ledger_machine(with_purchases: bool) -> type:
                 assert self.account.credits == self.model, (
                     f"balance {self.account.credits} != model {self.model}"
                 )
+                assert self.account.held == self.held, f"held {self.account.held} != model {self.held}"
 
     return LedgerMachine
 
@@ -251,7 +350,10 @@ def state_machine(context: Any) -> Result:
 
     sizes = context.sizes
     machine = ledger_machine(with_purchases=billing_landed())
-    rules = "grant, deduct, meter, claw back, adjust" + (", purchase, refund" if billing_landed() else "")
+    rules = (
+        "grant, expiring grant, expire, deduct, meter, hold, settle, release, reverse, claw back, adjust"
+        + (", purchase, refund" if billing_landed() else "")
+    )
     result = Result(
         tried=f"{sizes.hypothesis_examples} programs of <= {sizes.hypothesis_steps} steps: {rules}", count=0
     )

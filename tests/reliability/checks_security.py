@@ -32,6 +32,10 @@ ROLE_RULES: dict[str, frozenset[str]] = {
     "DELETE /api/v1/account/invitations/{invitation_id}/": MANAGERS,
     "PATCH /api/v1/auth/me/": EVERYONE,
     "POST /api/v1/billing/credits/usage/": SPENDERS,
+    "POST /api/v1/billing/credits/usage/{id}/reverse/": SPENDERS,
+    "POST /api/v1/billing/credits/holds/": SPENDERS,
+    "POST /api/v1/billing/credits/holds/{id}/settle/": SPENDERS,
+    "POST /api/v1/billing/credits/holds/{id}/release/": SPENDERS,
     "POST /api/v1/billing/credit-packages/{package_id}/purchase/": MANAGERS,
     "POST /api/v1/billing/payments/{id}/confirm/": MANAGERS,
     # API keys and spending caps (issue 12): owners and admins only, reads included (no one else sees keys).

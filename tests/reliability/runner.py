@@ -16,6 +16,7 @@ from tests.reliability.core import BOUNDED, FULL, REGISTRY, Check, Result, Sizes
 
 CHECK_MODULES = (
     "checks_ledger",
+    "checks_ledger_v2",
     "checks_payments",
     "checks_security",
     "checks_db",
@@ -110,7 +111,7 @@ def select(only: str | None) -> list[Check]:
     for name in CHECK_MODULES:
         importlib.import_module(f"tests.reliability.{name}")
     wanted = {part.strip() for part in only.split(",")} if only else None
-    ordered = sorted(REGISTRY, key=lambda c: (int(c.number.rstrip("ab")), c.number))
+    ordered = sorted(REGISTRY, key=lambda c: (int(c.number.rstrip("abcdefghijklmnopqrstuvwxyz")), c.number))
     return [c for c in ordered if wanted is None or c.number in wanted or c.number.rstrip("ab") in wanted]
 
 

@@ -34,6 +34,18 @@ def record_usage_for(tenant: Tenant, reference: str) -> None:
     )
 
 
+def hold_for(tenant: Tenant) -> int:
+    from creditdesk.billing.services.holds import create_hold
+
+    return create_hold(
+        account=tenant.account,
+        user=None,
+        operation_type="clustering",
+        credits=3,
+        reference_id=unique("hold-"),
+    ).hold.pk
+
+
 def build_world() -> World:
     from creditdesk.billing.models import Invoice, Payment, Plan
     from creditdesk.billing.services.ledger import grant_credits
@@ -55,6 +67,8 @@ def build_world() -> World:
     make_api_key(a)  # so that A's own key list is not empty (row 7 checks it saw real rows)
     world.b_objects["invitations"] = [pending_invitation(b, MARKER).pk]
     pending_invitation(a, "a-invitee")  # A's list is not empty: the row-7 leak check looks at real rows
+    world.b_objects["usage"] = list(b.account.usage_logs.values_list("pk", flat=True))
+    world.b_objects["holds"] = [hold_for(b)]
     if billing_landed():
         for tenant in (a, b):
             start_purchase(tenant, "sandbox")
@@ -139,7 +153,7 @@ def mark_bank_transfer(tenant: Tenant) -> None:
 def rows_of(tenant: Tenant) -> dict[str, set[int]]:
     """The ids of B's rows in each list endpoint's resource (the path's last segment)."""
     from creditdesk.accounts.models import Invitation
-    from creditdesk.billing.models import CreditTransaction, CreditUsageLog, Invoice, Payment
+    from creditdesk.billing.models import CreditHold, CreditTransaction, CreditUsageLog, Invoice, Payment
     from creditdesk.events.models import Delivery, WebhookEndpoint
     from creditdesk.tenancy.models import ApiKey, AuditLog
 
@@ -150,6 +164,7 @@ def rows_of(tenant: Tenant) -> dict[str, set[int]]:
         "team": {user.pk for user in tenant.members.values()},
         "transactions": ids(CreditTransaction.objects),
         "usage": ids(CreditUsageLog.objects),
+        "holds": ids(CreditHold.objects),
         "invoices": ids(Invoice.objects),
         "payments": ids(Payment.objects),
         "audit-log": ids(AuditLog.objects),
@@ -178,6 +193,7 @@ def snapshot(account_id: int) -> str:
     """Everything of one tenant that another tenant's request could change."""
     from creditdesk.accounts.models import Account, Invitation, User
     from creditdesk.billing.models import (
+        CreditHold,
         CreditTransaction,
         CreditUsageLog,
         Invoice,
@@ -205,7 +221,12 @@ def snapshot(account_id: int) -> str:
         "ledger": rows(
             CreditTransaction.objects.filter(account_id=account_id), "pk", "amount", "balance_after"
         ),
-        "usage": rows(CreditUsageLog.objects.filter(account_id=account_id), "pk", "credits_used"),
+        "usage": rows(
+            CreditUsageLog.objects.filter(account_id=account_id), "pk", "credits_used", "credits_reversed"
+        ),
+        "holds": rows(
+            CreditHold.objects.filter(account_id=account_id), "pk", "status", "settled", "remaining"
+        ),
         "invoices": rows(
             Invoice.objects.filter(account_id=account_id), "pk", "status", "invoice_number", "paid_at"
         ),
@@ -279,6 +300,8 @@ def providers(world: World) -> dict[str, Callable[[], Any]]:
         "payment_method": lambda: "sandbox",
         "transfer_reference": lambda: "TR-reliability",
         "operation_type": lambda: "clustering",
+        "/api/v1/billing/credits/holds/:credits": lambda: 1,
+        "/api/v1/billing/credits/holds/{id}/settle/:credits": lambda: 1,
         "name": lambda: "A renamed",
         "scopes": lambda: ["usage:write", "billing:read"],
         "url": lambda: WEBHOOK_URL.format(unique("new")),
@@ -299,6 +322,12 @@ def own_object(world: World, operation: Operation, param: str) -> Any:
         return pending_invitation(world.a, "target").pk
     if resource == "payments":
         return start_purchase(world.a, "bank_transfer").pk
+    if resource == "holds":
+        return hold_for(world.a)
+    if resource == "usage":
+        from creditdesk.billing.services.usage import record_usage
+
+        return record_usage(account=world.a.account, user=None, operation_type="clustering").pk
     if resource == "invoices":
         return world.a_invoice_id
     if resource == "credit-packages":

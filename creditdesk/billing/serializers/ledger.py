@@ -80,6 +80,8 @@ class CreditUsageLogSerializer(serializers.ModelSerializer):
             "tokens_output",
             "reference_id",
             "created_at",
+            "units_reversed",
+            "credits_reversed",
         ]
         read_only_fields = fields
 
@@ -120,3 +122,31 @@ class CreditCostSerializer(serializers.ModelSerializer):
         model = CreditCost
         fields = ["operation_type", "display_name", "credits_per_unit", "unit", "description", "is_active"]
         read_only_fields = fields
+
+
+class ReverseUsageSerializer(StrictInputSerializer):
+    units = serializers.IntegerField(
+        min_value=1,
+        max_value=1_000_000,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="All when omitted.",
+    )
+    reason = serializers.CharField(max_length=500)
+
+
+class ReversalSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="transaction.id", help_text="The `reversal` ledger row.")
+    usage_log = CreditUsageLogSerializer()
+    units = serializers.IntegerField()
+    credits = serializers.IntegerField(help_text="Credits returned to the grants they came from.")
+    credits_expired = serializers.IntegerField(
+        help_text="Of those, credits returned to a grant that had expired: they expired again at once."
+    )
+    balance_after = serializers.SerializerMethodField()
+    reason = serializers.CharField()
+    created_at = serializers.DateTimeField(source="transaction.created_at")
+
+    def get_balance_after(self, reversal: object) -> int:
+        return reversal.transaction.balance_after - reversal.credits_expired  # type: ignore[attr-defined]

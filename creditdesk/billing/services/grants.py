@@ -52,7 +52,7 @@ def grant_plan_period(
     start = period_start(now or timezone.now())
     try:
         with transaction.atomic():
-            lock_account(account=account, now=now)
+            lock_account(account=account, now=now, at=now)
             # Accounts that signed up before grants had their first month granted as "initial".
             if CreditTransaction.objects.filter(
                 account_id=account.pk, reference="initial", created_at__gte=start
@@ -88,7 +88,9 @@ def grant_signup_credits(*, account: Any, created_by: Any = None, at: datetime |
     )
 
 
-def carry_over(*, account: Any, grant: CreditGrant, unused: int, now: datetime) -> CreditTransaction | None:
+def carry_over(
+    *, account: Any, grant: CreditGrant, unused: int, at: datetime | None
+) -> CreditTransaction | None:
     """Called as a plan grant expires with `unused` credits: up to the plan's rollover limit carry into
     the next period as a `rollover` grant that expires at that period's end. Rollovers do not roll over."""
     if grant.source != Source.PLAN or unused <= 0 or grant.period_start is None:
@@ -104,7 +106,7 @@ def carry_over(*, account: Any, grant: CreditGrant, unused: int, now: datetime) 
         transaction_type=TxType.ROLLOVER,
         description=f"Unused {plan.name} plan credits of {grant.period_start:%B %Y} carried over",
         reference=f"rollover:{grant.period_start:%Y-%m}",
-        at=now,
+        at=at,
         source=Source.ROLLOVER,
         expires_at=next_period_start(next_start),
         period_start=next_start,

@@ -158,7 +158,7 @@ def settle_hold(
     more. Beyond what is held, the difference is charged if spendable, else InsufficientCredits (402)
     and the hold is unchanged. A closed hold raises HoldClosed (409)."""
     _one_of(units=units, credits=credits)
-    now = now or timezone.now()
+    backdated, now = now, now or timezone.now()
     with transaction.atomic():
         hold = _locked_hold(account=account, hold_id=hold_id, now=now)
         if hold.status != Status.ACTIVE:
@@ -182,7 +182,7 @@ def settle_hold(
                 description=usage_description(cost=cost, units=used_units) + f" (hold {hold.pk})",
                 metadata={"operation_type": hold.operation_type, "units": used_units, "hold_id": hold.pk},
                 created_by=user,
-                at=now,
+                at=backdated,  # None: dated under the lock, like every ledger row
                 api_key=api_key,
             )
             if amount > covered:  # the overrun beyond the hold counts against the hold's caps too

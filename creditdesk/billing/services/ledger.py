@@ -198,17 +198,25 @@ def _bump_ledger_rollup(*, account_id: int, at: datetime, transaction_type: str,
 
 
 def bump_operation_rollup(
-    *, account_id: int, at: datetime, operation_type: str, credits: int, cost_usd: Decimal | None
+    *,
+    account_id: int,
+    at: datetime,
+    operation_type: str,
+    credits: int,
+    cost_usd: Decimal | None,
+    count: int = 1,
 ) -> None:
+    """Adds a usage to its day's rollup; a reversal passes negative credits and count=0 (the usage log
+    it reverses is still one row)."""
     table = DailyOperationRollup._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} (account_id, date, operation_type, credits, count, cost_usd) "
-            f"VALUES (%s, %s, %s, %s, 1, %s) "
+            f"VALUES (%s, %s, %s, %s, %s, %s) "
             f"ON CONFLICT (account_id, date, operation_type) DO UPDATE "
-            f"SET credits = {table}.credits + excluded.credits, count = {table}.count + 1, "
+            f"SET credits = {table}.credits + excluded.credits, count = {table}.count + excluded.count, "
             f"cost_usd = {table}.cost_usd + excluded.cost_usd",
-            [account_id, at.date(), operation_type, credits, cost_usd or Decimal("0")],
+            [account_id, at.date(), operation_type, credits, count, cost_usd or Decimal("0")],
         )
 
 
@@ -349,10 +357,11 @@ def _draw(*, row: CreditTransaction, credits: int, now: datetime, prefer_referen
 # --- expiry ------------------------------------------------------------------------------------------
 
 
-def expire_due_grants(*, account: Any, now: datetime) -> int:
-    """Expires the account's grants past their date: an `expiration` ledger row per grant with credits
-    left (reference `expiration:grant:<id>`, so once), and a plan grant's rollover. Call it holding the
-    account's lock (lock_account). Returns how many credits left."""
+def expire_due_grants(*, account: Any, now: datetime, at: datetime | None = None) -> int:
+    """Expires the account's grants past `now`: an `expiration` ledger row per grant with credits left
+    (reference `expiration:grant:<id>`, so once), and a plan grant's rollover. Call it holding the
+    account's lock (lock_account). The rows are dated `at` (backdated history) or, when None, the
+    moment they are written, under the lock, so that ledger ids and times agree. Returns the credits."""
     from creditdesk.billing.services.grants import carry_over  # grants builds on this module
 
     expired = 0
@@ -367,15 +376,17 @@ def expire_due_grants(*, account: Any, now: datetime) -> int:
         for grant in due:
             credits = grant.remaining
             if credits:
-                _expire_credits(account=account, grant=grant, credits=credits, now=now, reference="")
+                _expire_credits(account=account, grant=grant, credits=credits, at=at, reference="")
                 expired += credits
             CreditGrant.objects.filter(pk=grant.pk).update(expired_at=now)
-            carry_over(account=account, grant=grant, unused=credits, now=now)
+            carry_over(account=account, grant=grant, unused=credits, at=at)
     refresh_next_expiry(account_id=account.pk)
     return expired
 
 
-def _expire_credits(*, account: Any, grant: CreditGrant, credits: int, now: datetime, reference: str) -> None:
+def _expire_credits(
+    *, account: Any, grant: CreditGrant, credits: int, at: datetime | None, reference: str
+) -> None:
     """Writes the `expiration` row taking `credits` out of the grant; reference defaults to the grant's
     one expiry (a reversal's return to an expired grant passes its own)."""
 
@@ -395,18 +406,19 @@ def _expire_credits(*, account: Any, grant: CreditGrant, credits: int, now: date
             "expires_at": grant.expires_at.isoformat() if grant.expires_at else None,
         },
         created_by=None,
-        at=now,
+        at=at,
         then=draw,
         balance=balance,
     )
 
 
-def lock_account(*, account: Any, now: datetime | None = None) -> AccountState:
-    """Takes the account's row lock and expires its due grants first; returns the state after that."""
+def lock_account(*, account: Any, now: datetime | None = None, at: datetime | None = None) -> AccountState:
+    """Takes the account's row lock and expires the grants due at `now` first (their rows dated `at`, or
+    the moment they are written); returns the state after that."""
     now = now or timezone.now()
     state = read_account_state(account.pk, for_update=True)
     if state.next_expiry_at is not None and state.next_expiry_at <= now:
-        expire_due_grants(account=account, now=now)
+        expire_due_grants(account=account, now=now, at=at)
         state = read_account_state(account.pk)
     account.credits = state.credits
     account.held = state.held
@@ -512,7 +524,7 @@ def debit_credits(
         state = read_account_state(account.pk)
         if state.next_expiry_at is not None and state.next_expiry_at <= now:
             with transaction.atomic():
-                lock_account(account=account, now=now)
+                lock_account(account=account, now=now, at=at)
                 row = write()
     # Raised outside the write's block, which wrote nothing: the caller's transaction is intact.
     if row is None:
@@ -692,3 +704,66 @@ def debit_reserved(
     if ledger_row is None:  # unreachable: the balance changed above and _write only records it
         raise RuntimeError("debit_reserved: the ledger row was not written")
     return Debit(transaction=ledger_row, value=drawn[0])
+
+
+# --- reversal: credits back to the grants they came from -----------------------------------------------
+
+
+@dataclass(frozen=True)
+class Return:
+    transaction: CreditTransaction  # the `reversal` row
+    credits: int
+    expired: int  # of those, credits that went back to an expired grant and left again at once
+    value: Decimal  # their money value (cost basis)
+
+
+def return_credits(
+    *,
+    account: Any,
+    to_grants: list[tuple[CreditGrant, int]],
+    description: str,
+    reference: str,
+    metadata: dict | None = None,
+    created_by: Any = None,
+    now: datetime | None = None,
+) -> Return:
+    """Gives credits back to the grants they were drawn from, as one `reversal` row with negative draws.
+    What goes back to a grant whose expiry was processed leaves again in the same transaction (an
+    `expiration` row). Call it holding the account's lock (lock_account), which expired due grants."""
+    now = now or timezone.now()
+    credits = sum(take for _grant, take in to_grants)
+    _positive(credits)
+    value = sum((grant.cost_basis * take for grant, take in to_grants), Decimal("0")).quantize(VALUE_PLACES)
+
+    def give_back(row: CreditTransaction) -> None:
+        for grant, take in to_grants:
+            CreditDraw.objects.create(transaction=row, grant=grant, credits=-take)
+            CreditGrant.objects.filter(pk=grant.pk).update(remaining=F("remaining") + take)
+            if grant.expired_at is None and grant.expires_at is not None:
+                _note_expiry(account_id=account.pk, expires_at=grant.expires_at)
+
+    row = _write(
+        account=account,
+        delta=credits,
+        transaction_type=TxType.REVERSAL,
+        description=description,
+        reference=reference,
+        metadata=metadata,
+        created_by=created_by,
+        at=None,
+        then=give_back,
+    )
+    if row is None:
+        raise ValueError(f"No account {account.pk}.")
+    expired = 0
+    for grant, take in to_grants:
+        if grant.expired_at is not None:
+            _expire_credits(
+                account=account,
+                grant=grant,
+                credits=take,
+                at=None,
+                reference=f"expiration:reversal:{row.pk}:grant:{grant.pk}",
+            )
+            expired += take
+    return Return(transaction=row, credits=credits, expired=expired, value=value)

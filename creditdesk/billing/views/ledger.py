@@ -1,9 +1,9 @@
 from dataclasses import asdict
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status
-from rest_framework.generics import ListAPIView
+from rest_framework.generics import GenericAPIView, ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -15,7 +15,10 @@ from creditdesk.billing.serializers.ledger import (
     CreditTransactionSerializer,
     CreditUsageLogSerializer,
     RecordUsageSerializer,
+    ReversalSerializer,
+    ReverseUsageSerializer,
 )
+from creditdesk.billing.services.reversals import reverse_usage
 from creditdesk.billing.services.usage import meter_usage
 from creditdesk.core.idempotency import run_idempotently
 from creditdesk.core.serializers import validated
@@ -135,3 +138,36 @@ class CreditCostListView(ListAPIView):
 
     def get_queryset(self):
         return selectors.active_credit_costs()
+
+
+class UsageReverseView(AccountScopedMixin, GenericAPIView):
+    permission_classes = [CanSpendCredits]
+    serializer_class = CreditUsageLogSerializer
+    selector = selectors.usage_log_list
+
+    @extend_schema(
+        summary="Reverse metered usage",
+        description=(
+            "Gives the credits of `units` of this usage (all that is left when omitted) back to the grants "
+            "they were drawn from, as a `reversal` ledger row, within USAGE_REVERSAL_DAYS (default 30) "
+            "of the usage. Credits that return to a grant that has already expired expire again at once "
+            "(`credits_expired`). 409 past the window or beyond what is left to reverse: never more than "
+            "was charged."
+        ),
+        request=ReverseUsageSerializer,
+        responses={201: ReversalSerializer, 409: OpenApiResponse(description="Not reversible.")},
+        parameters=[IDEMPOTENCY_HEADER],
+    )
+    def post(self, request: TenantRequest, pk: int) -> Response:
+        usage = self.get_object()
+
+        def reverse() -> Response:
+            reversal = reverse_usage(
+                account=request.account,
+                usage_id=usage.pk,
+                user=request.user,
+                **validated(ReverseUsageSerializer, request.data),
+            )
+            return Response(ReversalSerializer(reversal).data, status=status.HTTP_201_CREATED)
+
+        return run_idempotently(request, account_id=request.account.pk, action=reverse)

@@ -49,6 +49,8 @@ def test_the_project_schedules_its_periodic_work():
         "core.purge_idempotency_keys",
         "billing.grant_monthly_credits",
         "billing.expire_bank_transfers",
+        "billing.expire_credits",
+        "billing.release_expired_holds",
     } <= names
 
 
