@@ -8,7 +8,7 @@ from django_tasks import task
 from creditdesk.billing.services.alerts import mail_alert, notify_expiring_credits
 from creditdesk.billing.services.grants import expire_credits
 from creditdesk.billing.services.holds import release_expired_holds
-from creditdesk.billing.services.payments import expire_bank_transfers
+from creditdesk.billing.services.payments import abandon_unstarted_purchases, expire_bank_transfers
 from creditdesk.billing.services.subscriptions import grant_monthly_credits
 from creditdesk.events.scheduling import register_periodic
 
@@ -28,6 +28,18 @@ register_periodic(
 )
 register_periodic(
     name="billing.expire_bank_transfers", every=timedelta(hours=1), task=expire_bank_transfers_task
+)
+
+
+@task()
+def abandon_unstarted_purchases_task() -> int:
+    return abandon_unstarted_purchases()
+
+
+register_periodic(
+    name="billing.abandon_unstarted_purchases",
+    every=timedelta(minutes=5),
+    task=abandon_unstarted_purchases_task,
 )
 
 

@@ -54,6 +54,17 @@ def violations(tenant: Any) -> dict[str, Any]:
 
     account = tenant.id
     ledger = CreditTransaction.objects.filter(account_id=account).order_by("id").first()
+    referenced = CreditTransaction.objects.filter(account_id=account).exclude(reference="").first()
+    if referenced is None:
+        from creditdesk.accounts.models import Account
+        from creditdesk.billing.services.ledger import grant_credits
+
+        referenced = grant_credits(
+            account=Account.objects.get(pk=account),
+            amount=1,
+            description="reliability: a referenced row",
+            reference=f"reliability:{uuid.uuid4().hex}",
+        )
     usage = CreditUsageLog.objects.filter(account_id=account).first()
     key = IdempotencyKey.objects.create(account_id=account, key=f"k-{uuid.uuid4().hex}", fingerprint="f")
     event = StripeEvent.objects.create(
@@ -75,7 +86,7 @@ def violations(tenant: Any) -> dict[str, Any]:
             "billing_credittransaction", ledger.pk, {"amount": 0, "reference": ""}
         ),
         "ledger reference used twice": lambda: copy_row(
-            "billing_credittransaction", ledger.pk, {"reference": "initial"}
+            "billing_credittransaction", referenced.pk, {"reference": referenced.reference}
         ),
         "idempotency key reused": lambda: copy_row("core_idempotencykey", key.pk, {}),
         "webhook event id reused": lambda: copy_row("billing_stripeevent", event.pk, {}),

@@ -38,6 +38,7 @@ ROLE_RULES: dict[str, frozenset[str]] = {
     "POST /api/v1/billing/credits/holds/{id}/release/": SPENDERS,
     "POST /api/v1/billing/credit-packages/{package_id}/purchase/": MANAGERS,
     "POST /api/v1/billing/payments/{id}/confirm/": MANAGERS,
+    "POST /api/v1/billing/payments/{id}/cancel/": MANAGERS,
     # API keys and spending caps (issue 12): owners and admins only, reads included (no one else sees keys).
     "GET /api/v1/account/api-keys/": MANAGERS,
     "POST /api/v1/account/api-keys/": MANAGERS,

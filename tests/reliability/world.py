@@ -69,6 +69,7 @@ def build_world() -> World:
     pending_invitation(a, "a-invitee")  # A's list is not empty: the row-7 leak check looks at real rows
     world.b_objects["usage"] = list(b.account.usage_logs.values_list("pk", flat=True))
     world.b_objects["holds"] = [hold_for(b)]
+    hold_for(a)  # A's own hold list is not empty: the row-7 leak check looks at real rows
     if billing_landed():
         for tenant in (a, b):
             start_purchase(tenant, "sandbox")
@@ -278,6 +279,15 @@ def providers(world: World) -> dict[str, Callable[[], Any]]:
     login_user = a.members["member"]
 
     def invitation_token() -> str:
+        from django.utils import timezone
+
+        from creditdesk.accounts.models import Invitation
+
+        # Pending invitations take seats: retire this provider's earlier ones (each token is used by one
+        # request, at once) so that hundreds of requests do not fill the plan.
+        Invitation.objects.filter(
+            account=a.account, email__startswith="inv-", accepted_at=None, expires_at__gt=timezone.now()
+        ).update(expires_at=timezone.now())
         _member, token = invite_member(
             account=a.account,
             inviter=a.members["owner"],

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from creditdesk.billing.models import CreditGrant, CreditTransaction, Invoice, Payment, PaymentMethod
 from creditdesk.billing.services.ledger import DuplicateLedgerReference, claw_back_credits, grant_credits
-from creditdesk.core.errors import NotFound, ValidationFailed
+from creditdesk.core.errors import ApplicationError, ErrorCode, NotFound, ValidationFailed
 from creditdesk.core.money import format_money
 from creditdesk.events.services import emit
 from creditdesk.tenancy.audit import record_audit
@@ -112,8 +112,18 @@ def create_payment(*, invoice: Invoice, payment_method: str) -> Payment:
     )
 
 
+class PurchaseAbandoned(ApplicationError):
+    """The purchase was given up (abandon_unstarted_purchases) while its provider was still answering."""
+
+    status_code = 409
+    code = ErrorCode.CONFLICT
+
+
 def record_payment_start(*, payment: Payment, start: "PaymentStart") -> Payment:
     """What the provider answered when the payment started: its status, references and deadline."""
+    payment = _lock_payment(payment.pk)
+    if not _unstarted(payment):
+        raise PurchaseAbandoned("This purchase took too long to start and was given up; please buy again.")
     payment.status = start.status
     payment.provider_reference = start.provider_reference
     payment.reference_code = start.reference_code
@@ -122,11 +132,18 @@ def record_payment_start(*, payment: Payment, start: "PaymentStart") -> Payment:
     return payment
 
 
-def abandon_payment(*, payment: Payment, reason: str, actor: Any, ip_address: str | None) -> None:
-    """The provider refused to start or could not be reached: the payment fails, and its invoice stays a
-    draft that was never numbered (customers' lists leave drafts out), so nothing is owed."""
+def _unstarted(payment: Payment) -> bool:
+    return payment.status == Status.PENDING and payment.invoice.status == Invoice.Status.DRAFT
+
+
+def abandon_payment(*, payment: Payment, reason: str, actor: Any, ip_address: str | None) -> bool:
+    """The provider refused to start, could not be reached, or never answered: the payment fails, and its
+    invoice stays a draft that was never numbered (customers' lists leave drafts out), so nothing is owed.
+    False when the payment had started meanwhile."""
     with transaction.atomic():
         payment = _lock_payment(payment.pk)
+        if not _unstarted(payment):
+            return False
         payment.status = Status.FAILED
         payment.failure_reason = reason[:255]
         payment.save(update_fields=["status", "failure_reason", "updated_at"])
@@ -138,6 +155,25 @@ def abandon_payment(*, payment: Payment, reason: str, actor: Any, ip_address: st
             ip_address=ip_address,
             reason=payment.failure_reason,
         )
+    return True
+
+
+def abandon_unstarted_purchases(*, now: datetime | None = None) -> int:
+    """Fails purchases whose server stopped between committing the draft and recording the provider's
+    answer (a crash or a kill mid-request): nobody was sent to pay them. Returns how many."""
+    cutoff = (now or timezone.now()) - timedelta(seconds=settings.PURCHASE_START_TIMEOUT_SECONDS)
+    due = Payment.objects.filter(
+        status=Status.PENDING, invoice__status=Invoice.Status.DRAFT, created_at__lt=cutoff
+    ).order_by("pk")
+    return sum(
+        abandon_payment(
+            payment=payment,
+            reason="The purchase never finished starting; nothing was charged.",
+            actor=None,
+            ip_address=None,
+        )
+        for payment in due.only("pk")
+    )
 
 
 def _purchase_expiry(*, invoice: Invoice, now: datetime) -> datetime | None:

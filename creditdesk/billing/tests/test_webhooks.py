@@ -788,3 +788,44 @@ def test_staff_find_the_flagged_invoices_with_the_admins_needs_review_filter(
     assert unflagged.invoice_number not in page
     payments_page = admin.get("/admin/billing/payment/?invoice__needs_review__exact=1")
     assert payments_page.status_code == 200
+
+
+def test_a_purchase_whose_server_stopped_before_the_providers_answer_is_given_up_by_the_sweep(
+    owner_client, account, package
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from creditdesk.billing.services.invoices import create_invoice
+    from creditdesk.billing.services.payments import abandon_unstarted_purchases, create_payment
+
+    # What a kill between the two transactions leaves: a draft and a payment nobody was sent to pay.
+    package.refresh_from_db()  # the factory left its price a str
+    invoice = create_invoice(account=account, package=package)
+    payment = create_payment(invoice=invoice, payment_method="stripe")
+    assert abandon_unstarted_purchases() == 0  # still within PURCHASE_START_TIMEOUT_SECONDS
+
+    later = timezone.now() + timedelta(minutes=11)
+    assert abandon_unstarted_purchases(now=later) == 1
+    assert abandon_unstarted_purchases(now=later) == 0
+    payment.refresh_from_db()
+    invoice.refresh_from_db()
+    assert payment.status == Payment.Status.FAILED and "never finished starting" in payment.failure_reason
+    assert invoice.status == Invoice.Status.DRAFT and not InvoiceSequence.objects.exists()
+    assert (
+        AuditLog.objects.filter(action="credits.purchase_failed", target=invoice.invoice_number).count() == 1
+    )
+
+
+def test_the_sweep_leaves_a_started_purchase_alone(stripe_payment):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from creditdesk.billing.services.payments import abandon_unstarted_purchases
+
+    assert abandon_unstarted_purchases(now=timezone.now() + timedelta(days=1)) == 0
+    stripe_payment.refresh_from_db()
+    assert stripe_payment.status == Payment.Status.PENDING
+    assert stripe_payment.invoice.invoice_number.startswith("INV-")
