@@ -103,34 +103,39 @@ def _db_time(value: datetime | None) -> Any:
     return None if value is None else connection.ops.adapt_datetimefield_value(value)
 
 
-def _change_balance(*, account_id: int, delta: int, now: datetime | None = None) -> int | None:
+def _change_balance(*, account_id: int, delta: int, now: datetime | None = None) -> tuple[int, int] | None:
     """Applies delta unless it would take the spendable balance (credits - held) below zero, or unless
     one of the account's grants is due to expire (then the caller expires it first); returns the new
-    balance or None. An increase always applies."""
+    balance and the ledger row's sequence number, or None. An increase always applies."""
     with connection.cursor() as cursor:
         if delta > 0:
             cursor.execute(
-                f"UPDATE {ACCOUNT_TABLE} SET credits = credits + %s WHERE id = %s RETURNING credits",
+                f"UPDATE {ACCOUNT_TABLE} SET credits = credits + %s, ledger_seq = ledger_seq + 1 "
+                "WHERE id = %s RETURNING credits, ledger_seq",
                 [delta, account_id],
             )
         else:
             cursor.execute(
-                f"UPDATE {ACCOUNT_TABLE} SET credits = credits + %s WHERE id = %s AND credits + %s >= held "
-                "AND (next_expiry_at IS NULL OR next_expiry_at > %s) RETURNING credits",
+                f"UPDATE {ACCOUNT_TABLE} SET credits = credits + %s, ledger_seq = ledger_seq + 1 "
+                "WHERE id = %s AND credits + %s >= held "
+                "AND (next_expiry_at IS NULL OR next_expiry_at > %s) RETURNING credits, ledger_seq",
                 [delta, account_id, delta, _db_time(now or timezone.now())],
             )
         row = cursor.fetchone()
-    return None if row is None else int(row[0])
+    return None if row is None else (int(row[0]), int(row[1]))
 
 
-def _take_expired(*, account_id: int, credits: int) -> int:
-    """Expiry takes what it must: the credits of a grant past its date leave even when holds wanted them."""
+def _take_expired(*, account_id: int, credits: int) -> tuple[int, int]:
+    """Expiry takes what it must: the credits of a grant past its date leave even when holds wanted them.
+    Returns the balance and the expiry row's sequence number."""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {ACCOUNT_TABLE} SET credits = credits - %s WHERE id = %s RETURNING credits",
+            f"UPDATE {ACCOUNT_TABLE} SET credits = credits - %s, ledger_seq = ledger_seq + 1 WHERE id = %s "
+            "RETURNING credits, ledger_seq",
             [credits, account_id],
         )
-        return int(cursor.fetchone()[0])
+        balance, seq = cursor.fetchone()
+        return int(balance), int(seq)
 
 
 @dataclass(frozen=True)
@@ -231,12 +236,12 @@ def _write(
     created_by: Any,
     at: datetime | None,
     then: Callable[[CreditTransaction], None] | None = None,
-    balance: int | None = None,
+    balance: tuple[int, int] | None = None,
     api_key: Any = None,
 ) -> CreditTransaction | None:
     """Changes the balance by delta and appends its ledger row, `then` (the grant or the draws) and the
-    rollup; None (and nothing written) when the spendable balance would go below zero. `balance` is
-    passed when the caller changed the balance itself (expiry).
+    rollup; None (and nothing written) when the spendable balance would go below zero. `balance` (the
+    new balance and the row's seq) is passed when the caller changed the balance itself (expiry).
 
     A savepoint costs two round trips on the metering path, so there is one only where an error is
     expected and handled: a duplicate reference, rolled back to it and reported as
@@ -244,10 +249,10 @@ def _write(
     """
     try:
         with transaction.atomic(savepoint=bool(reference)):
-            if balance is None:
-                balance = _change_balance(account_id=account.pk, delta=delta, now=at)
-                if balance is None:
-                    return None
+            changed = balance or _change_balance(account_id=account.pk, delta=delta, now=at)
+            if changed is None:
+                return None
+            new_balance, seq = changed
             # Taken under the balance lock, so created_at follows the ledger's order. `at` backdates
             # imported history (seed_demo), which must be written oldest first.
             now = at or timezone.now()
@@ -255,7 +260,8 @@ def _write(
                 account_id=account.pk,
                 transaction_type=transaction_type,
                 amount=delta,
-                balance_after=balance,
+                balance_after=new_balance,
+                seq=seq,
                 description=description[:255],
                 reference=reference,
                 metadata=metadata or {},
@@ -268,7 +274,7 @@ def _write(
             _bump_ledger_rollup(
                 account_id=account.pk, at=now, transaction_type=transaction_type, amount=delta
             )
-            note_balance_change(account=account, before=balance - delta, after=balance)
+            note_balance_change(account=account, before=new_balance - delta, after=new_balance)
     except IntegrityError as exc:
         if (
             reference
@@ -276,7 +282,8 @@ def _write(
         ):
             raise DuplicateLedgerReference(reference) from exc
         raise
-    account.credits = balance
+    account.credits = new_balance
+    account.ledger_seq = seq
     return row
 
 

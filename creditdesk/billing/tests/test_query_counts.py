@@ -17,7 +17,7 @@ from creditdesk.billing.tests.factories import CreditPackageFactory
 pytestmark = pytest.mark.django_db
 
 AUTH = 1  # the bearer token's user, with its account and plan (one joined query)
-LIST = 2  # the count (from the daily rollups when unfiltered) and the page
+LIST = 2  # the count (the last sequence number when unfiltered, else COUNT(*)) and the page
 
 
 def spend(account: Account, user: User, times: int) -> None:
