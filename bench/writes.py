@@ -66,7 +66,7 @@ def write_figures(
                 f"metering POST, {label}",
                 http,
                 "deductions/s",
-                "SQL, all 5 writes",
+                "SQL, all 6 writes",
                 every_write,
                 note="the gap between the SQL baselines is write amplification",
             ),
