@@ -191,14 +191,16 @@ def refresh_next_expiry(*, account_id: int) -> None:
         )
 
 
-def _bump_ledger_rollup(*, account_id: int, at: datetime, transaction_type: str, amount: int) -> None:
+def _bump_ledger_rollup(
+    *, account_id: int, at: datetime, transaction_type: str, amount: int, count: int = 1
+) -> None:
     table = DailyLedgerRollup._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} (account_id, date, transaction_type, total, count) VALUES (%s, %s, %s, %s, 1) "
+            f"INSERT INTO {table} (account_id, date, transaction_type, total, count) VALUES (%s, %s, %s, %s, %s) "
             f"ON CONFLICT (account_id, date, transaction_type) DO UPDATE "
-            f"SET total = {table}.total + excluded.total, count = {table}.count + 1",
-            [account_id, at.date(), transaction_type, amount],
+            f"SET total = {table}.total + excluded.total, count = {table}.count + excluded.count",
+            [account_id, at.date(), transaction_type, amount, count],
         )
 
 
@@ -774,3 +776,112 @@ def return_credits(
             )
             expired += take
     return Return(transaction=row, credits=credits, expired=expired, value=value)
+
+
+# --- many debits under one lock (batch metering) ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlannedDebit:
+    amount: int
+    description: str
+    metadata: dict
+    created_by: Any = None
+
+
+def debit_many(
+    *, account: Any, debits: list[PlannedDebit], now: datetime | None = None
+) -> list[Debit | None]:
+    """Takes the debits in order under one lock of the account, in one transaction: each one the spendable
+    balance covers is written, each one it does not is None (nothing written for it) and the next ones are
+    still tried: the outcome of sending them one by one, in order. The accepted rows are written set-wise:
+    one balance UPDATE, one INSERT of their ledger rows (each with the balance_after and seq it would have
+    had alone), their draws from the grants in draw order, one rollup upsert."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        spendable = lock_account(account=account, now=now).spendable
+        accepted: list[int] = []
+        for index, debit in enumerate(debits):
+            _positive(debit.amount)
+            if debit.amount <= spendable:
+                spendable -= debit.amount
+                accepted.append(index)
+        results: list[Debit | None] = [None] * len(debits)
+        if not accepted:
+            return results
+        total = sum(debits[index].amount for index in accepted)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {ACCOUNT_TABLE} SET credits = credits - %s, ledger_seq = ledger_seq + %s "
+                "WHERE id = %s AND credits - %s >= held RETURNING credits, ledger_seq",
+                [total, len(accepted), account.pk, total],
+            )
+            changed = cursor.fetchone()
+        if changed is None:  # impossible while the row is locked; refuse rather than write a wrong ledger
+            raise GrantDrift(f"account {account.pk}: the locked balance no longer covers {total} credits")
+        final_balance, last_seq = int(changed[0]), int(changed[1])
+        balance, seq = final_balance + total, last_seq - len(accepted)
+        rows = []
+        for index in accepted:
+            debit = debits[index]
+            balance -= debit.amount
+            seq += 1
+            rows.append(
+                CreditTransaction(
+                    account_id=account.pk,
+                    transaction_type=TxType.DEDUCTION,
+                    amount=-debit.amount,
+                    balance_after=balance,
+                    seq=seq,
+                    description=debit.description[:255],
+                    metadata=debit.metadata,
+                    created_by=debit.created_by
+                    if debit.created_by is not None and debit.created_by.pk
+                    else None,
+                    created_at=now,
+                )
+            )
+        CreditTransaction.objects.bulk_create(rows)
+        values = _draw_many(account_id=account.pk, rows=rows, now=now)
+        _bump_ledger_rollup(
+            account_id=account.pk, at=now, transaction_type=TxType.DEDUCTION, amount=-total, count=len(rows)
+        )
+        note_balance_change(account=account, before=final_balance + total, after=final_balance)
+    account.credits = final_balance
+    account.ledger_seq = last_seq
+    for index, row, value in zip(accepted, rows, values, strict=True):
+        results[index] = Debit(transaction=row, value=value)
+    return results
+
+
+def _draw_many(*, account_id: int, rows: list[CreditTransaction], now: datetime) -> list[Decimal]:
+    """Each row's draws from the live grants in draw order, as if the rows were drawn one by one; one
+    read of the grants, one UPDATE per grant touched, one INSERT of the draws. Returns each row's value."""
+    live = list(
+        CreditGrant.objects.filter(account_id=account_id, remaining__gt=0)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+        .order_by(*_draw_order())
+        .only("id", "remaining", "cost_basis")
+    )
+    left = {grant.pk: grant.remaining for grant in live}
+    draws, values, position = [], [], 0
+    for row in rows:
+        need, value = -row.amount, Decimal("0")
+        while need:
+            if position == len(live):
+                raise GrantDrift(f"account {account_id}: live grants are {need} credits short of the balance")
+            grant = live[position]
+            take = min(need, left[grant.pk])
+            draws.append(CreditDraw(transaction=row, grant_id=grant.pk, credits=take))
+            value += grant.cost_basis * take
+            left[grant.pk] -= take
+            need -= take
+            if left[grant.pk] == 0:
+                position += 1
+        values.append(value.quantize(VALUE_PLACES))
+    for grant in live[: position + 1]:
+        taken = grant.remaining - left[grant.pk]
+        if taken:
+            CreditGrant.objects.filter(pk=grant.pk).update(remaining=F("remaining") - taken)
+    CreditDraw.objects.bulk_create(draws)
+    return values
