@@ -74,6 +74,7 @@ def profile_specs(rows: list[Row], fixtures: dict[str, Any], settings: BenchSett
         deep: ("GET", reads.TRANSACTIONS.format(page=settings.deep_page), fixtures["big"]["access"], ""),
         "transactions page 1": ("GET", reads.TRANSACTIONS.format(page=1), fixtures["big"]["access"], ""),
         "metering": ("POST", writes.USAGE, fixtures["hot"]["access"], writes.BODY),
+        "batch ingestion": ("POST", writes.BATCH, fixtures["hot"]["access"], "{}"),
     }
     specs: dict[str, dict[str, Any]] = {}
     for row in rows:
@@ -84,6 +85,10 @@ def profile_specs(rows: list[Row], fixtures: dict[str, Any], settings: BenchSett
                 name = prefix.replace(" ", "-").replace(",", "")
                 specs[name] = {"name": name, "method": method, "path": path, "token": token, "body": body}
                 specs[name]["requests"] = settings.profile_requests
+                if prefix == "batch ingestion":  # a request is a thousand events: fewer of them
+                    specs[name].update(
+                        batch=settings.batch_events, requests=max(3, settings.profile_requests // 30)
+                    )
                 break
     return list(specs.values())
 

@@ -30,6 +30,8 @@ class BenchSettings:
     big_rows: int = int(os.environ.get("BENCH_BIG_ROWS", 1_000_000))
     small_rows: int = 10_000
     deep_page: int = 1_000  # of the big account's transactions, 25 a page
+    batch_events: int = 1_000  # per POST billing/credits/usage/batch/ (its maximum)
+    batch_connections: int = 4  # a batch is a long request: fewer connections keep the lock queue short
     spread_accounts: int = 1_000
     history_days: int = 400  # longer than analytics' 365-day window, so days=365 is full
     keep_db: bool = os.environ.get("BENCH_KEEP_DB", "") == "1"
@@ -56,6 +58,8 @@ class BenchSettings:
             big_rows=5_000,
             small_rows=1_000,
             deep_page=100,
+            batch_events=20,
+            batch_connections=2,
             spread_accounts=50,
             history_days=400,
             workers=1,

@@ -1,10 +1,13 @@
 """Figure 2: metered deductions over HTTP against raw SQL doing the same writes (pgbench), same database."""
 
 import json
+import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from pathlib import Path
+
+import psycopg
 
 from bench.load import pgbench, wrk
 from bench.results import Row, Target
@@ -12,11 +15,16 @@ from bench.server import running
 from bench.settings import ROOT, WORK, BenchSettings
 
 USAGE = "/api/v1/billing/credits/usage/"
+BATCH = "/api/v1/billing/credits/usage/batch/"
 BODY = json.dumps({"operation_type": "clustering"})
 DEDUCT_SQL = ROOT / "bench" / "pgbench" / "deduct.sql"
 METER_SQL = ROOT / "bench" / "pgbench" / "meter.sql"
 APP_SQL = ROOT / "bench" / "pgbench" / "meter_app.sql"
 # Issue 15's targets: against two bare statements from a C client, HTTP and Python cost the rest.
+BATCH_TARGETS = {
+    "hot": Target(5, at_most=False, source="issue 15"),
+    "spread": Target(2, at_most=False, source="issue 15"),
+}
 TARGETS = {
     "hot": Target(0.35, at_most=False, source="issue 15"),
     "spread": Target(0.15, at_most=False, source="issue 15"),
@@ -44,6 +52,36 @@ def _http(
     return result.rps
 
 
+def _usage_logs(settings: BenchSettings, first: int, last: int) -> int:
+    with psycopg.connect(settings.database_url) as conn:
+        row = conn.execute(
+            "SELECT COUNT(*) FROM billing_creditusagelog WHERE account_id BETWEEN %s AND %s", [first, last]
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def _batch(
+    settings: BenchSettings, base_url: str, tokens: list[str], name: str, ids: tuple[int, int]
+) -> float:
+    """Events/s through the batch endpoint: the answered requests times their events, checked against
+    the usage logs written (a replayed or refused event would not be an ingested one)."""
+    before = _usage_logs(settings, *ids)
+    result = wrk(
+        base_url + BATCH,
+        seconds=settings.write_seconds,
+        connections=settings.batch_connections,
+        post_tokens=_tokens_file(f"batch-{name}", tokens),
+        batch=(settings.batch_events, f"{name}{time.time_ns()}"),
+    )
+    if result.errors:
+        raise RuntimeError(f"POST {BATCH} ({name}): {result.errors} errors under load")
+    events = result.requests * settings.batch_events
+    written = _usage_logs(settings, *ids) - before
+    if events == 0 or written < events:
+        raise RuntimeError(f"POST {BATCH} ({name}): {events} events answered, {written} usage logs written")
+    return events / result.seconds
+
+
 def write_figures(
     settings: BenchSettings, base_url: str, hot: tuple[int, str], spread: tuple[int, int, list[str]]
 ) -> list[Row]:
@@ -56,12 +94,22 @@ def write_figures(
     rows: list[Row] = []
     for name, (variables, tokens) in runs.items():
         http = _http(settings, base_url, tokens, name)
+        batch = _batch(settings, base_url, tokens, name, (variables["first"], variables["last"]))
         floor = pgbench(settings, DEDUCT_SQL, seconds=settings.write_seconds, variables=variables)
         every_write = pgbench(settings, METER_SQL, seconds=settings.write_seconds, variables=variables)
         app_statements = pgbench(settings, APP_SQL, seconds=settings.write_seconds, variables=variables)
         label = "1 hot account" if name == "hot" else f"{last - first + 1:,} accounts"
         rows += [
             Row(f"metering POST, {label}", http, "deductions/s", "SQL UPDATE+INSERT", floor, TARGETS[name]),
+            Row(
+                f"batch ingestion, {label}",
+                batch,
+                "events/s",
+                "SQL UPDATE+INSERT",
+                floor,
+                BATCH_TARGETS[name],
+                note=f"{settings.batch_events} events a request, {settings.batch_connections} connections",
+            ),
             Row(
                 f"metering POST, {label}",
                 http,

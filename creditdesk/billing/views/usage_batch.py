@@ -42,6 +42,9 @@ class UsageBatchView(APIView):
             events = validated_events(request.data)
             results = record_usage_batch(account=request.account, user=request.user, events=events)
             counts = Counter(result.status for result in results)
+            # One list serializer for every log: a serializer per event builds its fields a thousand times.
+            logs = [result.log for result in results if result.log is not None]
+            usage = iter(CreditUsageLogSerializer(logs, many=True).data)
             return Response(
                 {
                     "created": counts["created"],
@@ -54,7 +57,7 @@ class UsageBatchView(APIView):
                             "status": result.status,
                             "reason": result.reason,
                             "message": result.message,
-                            "usage": CreditUsageLogSerializer(result.log).data if result.log else None,
+                            "usage": next(usage) if result.log is not None else None,
                         }
                         for result in results
                     ],
