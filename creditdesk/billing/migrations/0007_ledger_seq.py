@@ -19,12 +19,7 @@ UPDATE accounts_account SET ledger_seq = (
 
 
 class Migration(migrations.Migration):
-    # Also merges billing's two leaves (grants, notification settings).
-    dependencies = [
-        ("accounts", "0004_account_ledger_seq"),
-        ("billing", "0004_balances_become_grants"),
-        ("billing", "0003_notification_settings"),
-    ]
+    dependencies = [("accounts", "0006_account_ledger_seq"), ("billing", "0006_invoice_needs_review")]
 
     operations = [
         migrations.AddField(

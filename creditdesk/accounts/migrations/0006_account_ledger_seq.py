@@ -2,11 +2,7 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    # Also merges the two 0003s that landed side by side.
-    dependencies = [
-        ("accounts", "0003_account_held_and_next_expiry"),
-        ("accounts", "0003_account_low_balance_threshold"),
-    ]
+    dependencies = [("accounts", "0005_invitation_email_role_token_version")]
 
     operations = [
         migrations.AddField(
