@@ -96,7 +96,7 @@ def _statement(alias: str, id_field_name: str) -> _Statement:
         f"LEFT JOIN {quote(plan_model._meta.db_table)} p "
         f"ON p.{quote(plan_model._meta.pk.column)} = a.{quote(plan_field.column)} "
         f"LEFT JOIN {quote(cap_model._meta.db_table)} c "
-        f"ON c.{quote(cap_rel.field.column)} = u.{quote(user_model._meta.pk.column)} "
+        f"ON c.{quote(cap_rel.field.column)} = u.{quote(str(user_model._meta.pk.column))} "
         f"WHERE u.{quote(id_field.column)} = %s"
     )
     return _Statement(sql=sql, user=user, account=account, plan=plan, cap=cap, id_field=id_field)

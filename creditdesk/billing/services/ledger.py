@@ -681,8 +681,9 @@ def debit_reserved(
         raise ValueError("covered must be within both the amount and the credits freed")
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {ACCOUNT_TABLE} SET credits = credits - %s, held = held - %s WHERE id = %s "
-            "AND credits - %s >= 0 AND (%s OR credits - %s >= held - %s) RETURNING credits",
+            f"UPDATE {ACCOUNT_TABLE} SET credits = credits - %s, held = held - %s, ledger_seq = ledger_seq + 1 "
+            "WHERE id = %s AND credits - %s >= 0 AND (%s OR credits - %s >= held - %s) "
+            "RETURNING credits, ledger_seq",
             [amount, unreserve, account.pk, amount, amount == covered, amount, unreserve],
         )
         row = cursor.fetchone()
@@ -707,7 +708,7 @@ def debit_reserved(
         created_by=created_by,
         at=at,
         then=draw,
-        balance=int(row[0]),
+        balance=(int(row[0]), int(row[1])),
         api_key=api_key,
     )
     if ledger_row is None:  # unreachable: the balance changed above and _write only records it
