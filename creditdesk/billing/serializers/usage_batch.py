@@ -20,7 +20,7 @@ class BatchEventResultSerializer(serializers.Serializer):
     reference_id = serializers.CharField()
     status = serializers.ChoiceField(choices=["created", "replayed", "refused"])
     reason = serializers.ChoiceField(
-        choices=["", "unknown_operation", "insufficient_credits", "conflict"],
+        choices=["", "unknown_operation", "insufficient_credits", "cap", "conflict"],
         help_text="Why a refused event was refused; empty otherwise.",
     )
     message = serializers.CharField()

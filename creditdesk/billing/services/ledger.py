@@ -788,26 +788,39 @@ class PlannedDebit:
     description: str
     metadata: dict
     created_by: Any = None
+    api_key: Any = None
+
+
+SHORT = "insufficient_credits"
+OVER_CAP = "cap"
 
 
 def debit_many(
-    *, account: Any, debits: list[PlannedDebit], now: datetime | None = None
-) -> list[Debit | None]:
+    *, account: Any, debits: list[PlannedDebit], now: datetime | None = None, cap_room: int | None = None
+) -> list[Debit | str]:
     """Takes the debits in order under one lock of the account, in one transaction: each one the spendable
-    balance covers is written, each one it does not is None (nothing written for it) and the next ones are
-    still tried: the outcome of sending them one by one, in order. The accepted rows are written set-wise:
+    balance (and `cap_room`, the credits a spending cap still allows) covers is written, each one it does
+    not is SHORT or OVER_CAP (nothing written for it) and the next ones are still tried: the outcome of
+    sending them one by one, in order. The accepted rows are written set-wise:
     one balance UPDATE, one INSERT of their ledger rows (each with the balance_after and seq it would have
     had alone), their draws from the grants in draw order, one rollup upsert."""
     now = now or timezone.now()
     with transaction.atomic():
         spendable = lock_account(account=account, now=now).spendable
+        room = cap_room
         accepted: list[int] = []
+        results: list[Debit | str] = [SHORT] * len(debits)
         for index, debit in enumerate(debits):
             _positive(debit.amount)
-            if debit.amount <= spendable:
-                spendable -= debit.amount
-                accepted.append(index)
-        results: list[Debit | None] = [None] * len(debits)
+            if debit.amount > spendable:
+                continue
+            if room is not None and debit.amount > room:
+                results[index] = OVER_CAP
+                continue
+            spendable -= debit.amount
+            if room is not None:
+                room -= debit.amount
+            accepted.append(index)
         if not accepted:
             return results
         total = sum(debits[index].amount for index in accepted)
@@ -839,6 +852,7 @@ def debit_many(
                     created_by=debit.created_by
                     if debit.created_by is not None and debit.created_by.pk
                     else None,
+                    api_key=debit.api_key,
                     created_at=now,
                 )
             )

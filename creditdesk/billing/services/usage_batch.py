@@ -3,9 +3,10 @@
 Each event gets the answer it would have got sent alone, in the batch's order: `created` (its ledger row
 and usage log are written), `replayed` (its reference_id was metered before with the same values: the
 first log comes back, nothing is charged), or `refused` with a reason: `unknown_operation`,
-`insufficient_credits` (the events before it took the credits; a later, cheaper event may still fit), or
-`conflict` (the reference_id was metered with other values). A short balance therefore refuses the events
-it cannot pay for, not the whole batch; whatever is refused leaves no trace, and every accepted event has
+`insufficient_credits` (the events before it took the credits; a later, cheaper event may still fit),
+`cap` (a spending cap of the key or the member would be passed), or `conflict` (the reference_id was
+metered with other values). A short balance therefore refuses the events it cannot pay for, not the whole
+batch; whatever is refused leaves no trace, and every accepted event has
 its ledger row, grant draws and usage log, written set-wise (bench figure: batch ingestion).
 """
 
@@ -19,7 +20,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from creditdesk.billing.models import CreditCost, CreditUsageLog
+from creditdesk.billing.services.caps import caps_for, charge_caps, spent_on
 from creditdesk.billing.services.ledger import (
+    OVER_CAP,
+    SHORT,
     PlannedDebit,
     bump_operation_rollup,
     debit_many,
@@ -41,6 +45,7 @@ class Status:
 class Reason:
     UNKNOWN_OPERATION = "unknown_operation"
     INSUFFICIENT_CREDITS = "insufficient_credits"
+    CAP = "cap"
     CONFLICT = "conflict"
 
 
@@ -64,10 +69,16 @@ def _same_job(log: CreditUsageLog, event: dict[str, Any]) -> list[str]:
 
 
 def record_usage_batch(
-    *, account: Any, user: Any, events: list[dict[str, Any]], at: datetime | None = None
+    *,
+    account: Any,
+    user: Any,
+    events: list[dict[str, Any]],
+    at: datetime | None = None,
+    api_key: Any = None,
 ) -> list[EventResult]:
     """Meters the events (validated dicts with RecordUsageSerializer's fields, each with a reference_id)
-    in order; see the module's docstring for the answers."""
+    in order; see the module's docstring for the answers. `api_key` is the service key that acted (then
+    `user` is None); its spending caps and the member's count every accepted event."""
     now = at or timezone.now()
     prices = {
         cost.operation_type: cost
@@ -125,18 +136,25 @@ def record_usage_batch(
                         "reference_id": reference_id,
                     },
                     created_by=user,
+                    api_key=api_key,
                 )
             )
-        written = debit_many(account=account, debits=debits, now=now)
+        caps = [cap for cap in caps_for(api_key=api_key, member=user, at=now) if cap.limit is not None]
+        room = {cap: cap.limit - spent_on(cap) for cap in caps}  # type: ignore[operator]
+        tightest = min(room, key=lambda cap: room[cap]) if room else None
+        written = debit_many(
+            account=account, debits=debits, now=now, cap_room=room[tightest] if tightest else None
+        )
         logs = []
         for index, debit, planned_debit in zip(planned, written, debits, strict=True):
             event = events[index]
-            if debit is None:
+            if isinstance(debit, str):
                 continue
             logs.append(
                 CreditUsageLog(
                     account_id=account.pk,
-                    user=user,
+                    user=user if user is not None and user.pk else None,
+                    api_key=api_key,
                     operation_type=event["operation_type"],
                     units=event.get("units", 1),
                     credits_used=planned_debit.amount,
@@ -153,10 +171,18 @@ def record_usage_batch(
             )
         CreditUsageLog.objects.bulk_create(logs)
         _bump_operation_rollups(account_id=account.pk, at=now, logs=logs)
-        available = read_account_state(account.pk).spendable if None in written else 0
+        if logs:  # after the account's lock, as every deduction charges them; they fit: room was checked
+            charge_caps(
+                account=account,
+                api_key=api_key,
+                member=user,
+                credits=sum(log.credits_used for log in logs),
+                at=now,
+            )
+        available = read_account_state(account.pk).spendable if SHORT in written else 0
     created = iter(logs)
     for index, debit, planned_debit in zip(planned, written, debits, strict=True):
-        if debit is None:
+        if debit == SHORT:
             results[index] = EventResult(
                 index,
                 events[index]["reference_id"],
@@ -164,6 +190,16 @@ def record_usage_batch(
                 reason=Reason.INSUFFICIENT_CREDITS,
                 message=f"Insufficient credits: this needs {planned_debit.amount} and the account has "
                 f"{available} left after the events before it.",
+            )
+        elif debit == OVER_CAP:
+            assert tightest is not None  # OVER_CAP only comes with a cap
+            results[index] = EventResult(
+                index,
+                events[index]["reference_id"],
+                Status.REFUSED,
+                reason=Reason.CAP,
+                message=f"The {tightest.period_name} spending cap of {tightest.label} ({tightest.limit} "
+                f"credits) leaves too little for this event's {planned_debit.amount} credits.",
             )
         else:
             results[index] = EventResult(

@@ -207,3 +207,60 @@ def test_concurrent_batches_on_one_account_never_overspend(make_account, make_me
     account.refresh_from_db()
     assert account.credits == 0
     assert_ledger_consistent(account)
+
+
+# --- API keys ------------------------------------------------------------------------------------------
+
+
+def key_client(secret: str, **extra: str) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}", **extra)
+    return client
+
+
+def test_an_account_key_sends_a_batch_and_its_rows_name_the_key(account: Account, owner) -> None:
+    from creditdesk.tenancy.api_keys import create_account_key
+
+    issued = create_account_key(account=account, actor=owner, name="workers", scopes=["usage:write"])
+    data = send(key_client(issued.secret), event("k-1"), event("k-2"))
+    assert data["created"] == 2
+    logs = CreditUsageLog.objects.filter(account=account)
+    assert {(log.api_key_id, log.user_id) for log in logs} == {(issued.api_key.pk, None)}
+    assert {log.transaction.api_key_id for log in logs} == {issued.api_key.pk}
+
+
+def test_a_capped_key_gets_the_events_past_its_cap_refused(account: Account, owner) -> None:
+    from creditdesk.tenancy.api_keys import create_account_key
+
+    issued = create_account_key(
+        account=account, actor=owner, name="capped", scopes=["usage:write"], daily_credit_cap=25
+    )
+    data = send(key_client(issued.secret), event("c-1"), event("c-2"), event("c-3"), event("c-4", "linking"))
+    assert [(r["status"], r["reason"]) for r in data["results"]] == [
+        ("created", ""),
+        ("created", ""),
+        ("refused", "cap"),
+        ("created", ""),
+    ]
+    assert "daily" in data["results"][2]["message"]
+    again = send(key_client(issued.secret), event("c-5", "idea_generation"))
+    assert again["results"][0]["reason"] == "cap"  # 23 spent of 25: 5 more would pass it
+    account.refresh_from_db()
+    assert account.credits == 1000 - 23
+    assert_ledger_consistent(account)
+
+
+def test_a_platform_key_sends_a_batch_for_the_account_it_names(
+    account: Account, other_account: Account
+) -> None:
+    from creditdesk.tenancy.api_keys import create_platform_key
+
+    secret = create_platform_key(name="platform", scopes=["usage:write"]).secret
+    data = send(key_client(secret, HTTP_X_ACCOUNT=str(other_account.pk)), event("p-1"))
+    assert data["created"] == 1
+    assert CreditUsageLog.objects.get(reference_id="p-1").account_id == other_account.pk
+    in_body = key_client(secret).post(
+        BATCH, {"account": account.slug, "events": [event("p-2")]}, format="json"
+    )
+    assert in_body.status_code == 200, in_body.content
+    assert CreditUsageLog.objects.get(reference_id="p-2").account_id == account.pk

@@ -14,12 +14,15 @@ from creditdesk.billing.services.usage_batch import record_usage_batch
 from creditdesk.billing.views.ledger import IDEMPOTENCY_HEADER
 from creditdesk.core.errors import ValidationFailed
 from creditdesk.core.idempotency import run_idempotently
+from creditdesk.tenancy.authentication import acting_key, acting_member, request_payload
+from creditdesk.tenancy.models import ApiKeyScope
 from creditdesk.tenancy.permissions import CanSpendCredits
 from creditdesk.tenancy.request import TenantRequest
 
 
 class UsageBatchView(APIView):
     permission_classes = [CanSpendCredits]
+    api_key_scopes = {"POST": ApiKeyScope.USAGE_WRITE}
 
     @extend_schema(
         summary="Meter up to 1,000 usage events at once",
@@ -29,7 +32,10 @@ class UsageBatchView(APIView):
             "gets the answer it would have got alone: `created`, `replayed` (the reference_id was metered "
             "before with the same values; nothing is charged) or `refused` with a `reason`: "
             "`unknown_operation`, `insufficient_credits` (the events before it took the credits; later "
-            "events are still tried) or `conflict` (the reference_id was metered with other values). "
+            "events are still tried), `cap` (a spending cap of the API key or the member would be passed) "
+            "or `conflict` (the reference_id was metered with other values). Works with a member's JWT, an "
+            "account API key (scope usage:write) and a platform key naming the account (X-Account or "
+            "`account` in the body); one batch is for one account. "
             "Refused events leave no trace. A malformed event (a missing or invalid field) is a 400 for the "
             "whole batch, naming `events[i].field`, and nothing is written."
         ),
@@ -39,8 +45,13 @@ class UsageBatchView(APIView):
     )
     def post(self, request: TenantRequest) -> Response:
         def meter() -> Response:
-            events = validated_events(request.data)
-            results = record_usage_batch(account=request.account, user=request.user, events=events)
+            events = validated_events(request_payload(request))
+            results = record_usage_batch(
+                account=request.account,
+                user=acting_member(request),
+                api_key=acting_key(request),
+                events=events,
+            )
             counts = Counter(result.status for result in results)
             # One list serializer for every log: a serializer per event builds its fields a thousand times.
             logs = [result.log for result in results if result.log is not None]

@@ -19,7 +19,12 @@ UPDATE accounts_account SET ledger_seq = (
 
 
 class Migration(migrations.Migration):
-    dependencies = [("accounts", "0006_account_ledger_seq"), ("billing", "0006_invoice_needs_review")]
+    # Also merges billing's two leaves on main (the API key fields and the holds).
+    dependencies = [
+        ("accounts", "0006_account_ledger_seq"),
+        ("billing", "0007_usage_and_ledger_name_the_api_key"),
+        ("billing", "0009_credit_holds_and_reversals"),
+    ]
 
     operations = [
         migrations.AddField(
