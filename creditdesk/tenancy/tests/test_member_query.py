@@ -47,3 +47,20 @@ def test_a_removed_member_is_loaded_without_an_account(make_account, make_member
 def test_an_unknown_or_malformed_id_loads_nobody(user_id: object, make_account, make_member) -> None:
     make_member(make_account())
     assert load_member(user_id=user_id) is None
+
+
+def test_the_members_spending_caps_come_with_the_same_query(
+    make_account, make_member, django_assert_num_queries
+) -> None:
+    from django.core.exceptions import ObjectDoesNotExist
+
+    from creditdesk.tenancy.models import MemberCreditCap
+
+    account = make_account()
+    capped, free = make_member(account), make_member(account)
+    MemberCreditCap.objects.create(account=account, member=capped, daily_credit_cap=50)
+    with django_assert_num_queries(2):
+        assert load_member(user_id=capped.pk).credit_cap.daily_credit_cap == 50
+        uncapped = load_member(user_id=free.pk)
+        with pytest.raises(ObjectDoesNotExist):
+            uncapped.credit_cap  # noqa: B018 - the access is the assertion: cached as absent, no query
