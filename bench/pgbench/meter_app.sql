@@ -6,4 +6,4 @@
 \set aid random(:first, :last)
 SELECT u.*, a.*, p.* FROM accounts_user u LEFT JOIN accounts_account a ON a.id = u.account_id LEFT JOIN billing_plan p ON p.id = a.plan_id WHERE u.account_id = :aid LIMIT 1;
 SELECT * FROM billing_creditcost WHERE is_active AND operation_type = 'clustering' ORDER BY operation_type LIMIT 1;
-SELECT * FROM creditdesk_meter(:aid, 10, NULL, 'Keyword clustering (1 × request)', '{"operation_type": "clustering", "units": 1, "reference_id": ""}', NULL, 'clustering', 1, NULL, '', NULL, NULL, '', '{}');
+SELECT * FROM creditdesk_meter(:aid, 10, NULL, 'Keyword clustering (1 × request)', '{"operation_type": "clustering", "units": 1, "reference_id": ""}', NULL, 'clustering', 1, NULL, '', NULL, NULL, '', '{}', NULL);
