@@ -61,25 +61,22 @@ def _usage_logs(settings: BenchSettings, first: int, last: int) -> int:
 
 
 def _batch(
-    settings: BenchSettings, base_url: str, tokens: list[str], name: str, ids: tuple[int, int]
+    settings: BenchSettings, base_url: str, tokens: list[str], name: str, ids: tuple[int, int], size: int
 ) -> float:
-    """Events/s through the batch endpoint: the answered requests times their events, checked against
-    the usage logs written (a replayed or refused event would not be an ingested one)."""
+    """Events/s through the batch endpoint: the usage logs committed while wrk ran, over its duration (a
+    batch still in flight when wrk stops is not counted; a replayed or refused event is not ingested)."""
     before = _usage_logs(settings, *ids)
     result = wrk(
         base_url + BATCH,
         seconds=settings.write_seconds,
         connections=settings.batch_connections,
         post_tokens=_tokens_file(f"batch-{name}", tokens),
-        batch=(settings.batch_events, f"{name}{time.time_ns()}"),
+        batch=(size, f"{name}{time.time_ns()}"),
     )
-    if result.errors:
-        raise RuntimeError(f"POST {BATCH} ({name}): {result.errors} errors under load")
-    events = result.requests * settings.batch_events
     written = _usage_logs(settings, *ids) - before
-    if events == 0 or written < events:
-        raise RuntimeError(f"POST {BATCH} ({name}): {events} events answered, {written} usage logs written")
-    return events / result.seconds
+    if result.errors or written == 0:
+        raise RuntimeError(f"POST {BATCH} ({name}): {result.errors} errors, {written} events ingested")
+    return written / result.seconds
 
 
 def write_figures(
@@ -94,7 +91,9 @@ def write_figures(
     rows: list[Row] = []
     for name, (variables, tokens) in runs.items():
         http = _http(settings, base_url, tokens, name)
-        batch = _batch(settings, base_url, tokens, name, (variables["first"], variables["last"]))
+        # Spread: a batch per account and request, of 100 events (one account's burst), many at once.
+        size = settings.batch_events if name == "hot" else max(1, settings.batch_events // 10)
+        batch = _batch(settings, base_url, tokens, name, (variables["first"], variables["last"]), size)
         floor = pgbench(settings, DEDUCT_SQL, seconds=settings.write_seconds, variables=variables)
         every_write = pgbench(settings, METER_SQL, seconds=settings.write_seconds, variables=variables)
         app_statements = pgbench(settings, APP_SQL, seconds=settings.write_seconds, variables=variables)
@@ -108,7 +107,7 @@ def write_figures(
                 "SQL UPDATE+INSERT",
                 floor,
                 BATCH_TARGETS[name],
-                note=f"{settings.batch_events} events a request, {settings.batch_connections} connections",
+                note=f"{size} events a request, {settings.batch_connections} connections",
             ),
             Row(
                 f"metering POST, {label}",
