@@ -1,4 +1,4 @@
-"""Metering on PostgreSQL in one statement: creditdesk_meter() (migration 0011) writes the balance, the
+"""Metering on PostgreSQL in one statement: creditdesk_meter() (migration 0014) writes the balance, the
 ledger row, the grant draws, both rollups and the usage log. Sent in autocommit it is its own transaction,
 so the account's row lock lasts one round trip and the commit instead of seven round trips.
 

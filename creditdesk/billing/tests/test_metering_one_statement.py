@@ -1,4 +1,4 @@
-"""On PostgreSQL a metering POST writes everything in one statement (creditdesk_meter, migration 0011);
+"""On PostgreSQL a metering POST writes everything in one statement (creditdesk_meter, migration 0014);
 the behaviour is the plain path's: the other metering tests run on both databases."""
 
 from datetime import timedelta

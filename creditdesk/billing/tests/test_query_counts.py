@@ -128,7 +128,7 @@ def test_the_usage_log_count_matches_the_rows(
 
 def test_metering_writes_only_what_it_must(owner_client: APIClient, django_assert_num_queries) -> None:
     # auth, the price, then under the balance lock. On PostgreSQL that is one statement,
-    # creditdesk_meter() (migration 0011): UPDATE ... RETURNING, the ledger row, the draw, both rollups and
+    # creditdesk_meter() (migration 0014): UPDATE ... RETURNING, the ledger row, the draw, both rollups and
     # the usage log. On SQLite: UPDATE ... RETURNING, the ledger row, the draw (the plain ORM reads the live
     # grants, updates the one drawn from and inserts its draw), its rollup, the usage log, its rollup. The
     # two savepoint statements are the test's own transaction around the block; a request has none.

@@ -105,6 +105,6 @@ def drop(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("billing", "0010_ledger_seq")]
+    dependencies = [("billing", "0013_ledger_seq")]
 
     operations = [migrations.RunPython(create, drop)]

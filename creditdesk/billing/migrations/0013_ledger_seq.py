@@ -19,12 +19,7 @@ UPDATE accounts_account SET ledger_seq = (
 
 
 class Migration(migrations.Migration):
-    # Also merges billing's two leaves on main (the API key fields and the holds).
-    dependencies = [
-        ("accounts", "0006_account_ledger_seq"),
-        ("billing", "0007_usage_and_ledger_name_the_api_key"),
-        ("billing", "0009_credit_holds_and_reversals"),
-    ]
+    dependencies = [("accounts", "0006_account_ledger_seq"), ("billing", "0012_margin_floor_and_report")]
 
     operations = [
         migrations.AddField(
