@@ -12,7 +12,7 @@ DEV_ENV := DEBUG=1 BILLING_SANDBOX=$${BILLING_SANDBOX:-1} SITE_URL=$${SITE_URL:-
 
 # `make manage ARGS="createsuperuser"`: a management command against the development database (var/),
 # with the same environment `make run` uses; production runs them with its own SECRET_KEY and DATABASE_URL.
-.PHONY: manage setup backend frontend run serve worker test lint test-sqlite test-postgres test-frontend test-e2e test-reliability reliability bench clean
+.PHONY: manage setup backend frontend run serve worker test lint test-sqlite test-postgres test-frontend test-e2e test-reliability reliability bench bench-smoke test-replica clean
 
 setup: backend frontend
 
@@ -65,6 +65,10 @@ test-sqlite: backend
 test-postgres: backend
 	TEST_DATABASE_URL=$(TEST_DATABASE_URL) bash scripts/test-postgres.sh
 
+# A streaming replica of the local PostgreSQL, started and stopped by the script (about 3 s).
+test-replica: backend
+	TEST_DATABASE_URL=$(TEST_DATABASE_URL) bash scripts/test-replica.sh
+
 test-frontend: frontend
 	@if [ -f frontend/package.json ]; then cd frontend && npm test; else echo "no frontend/ yet"; fi
 
@@ -74,13 +78,18 @@ test-e2e: setup
 test-reliability: backend
 	@if [ -f scripts/reliability.sh ]; then bash scripts/reliability.sh --bounded; else echo "no reliability suite yet"; fi
 
-test: setup lint test-sqlite test-postgres test-frontend test-e2e test-reliability
+test: setup lint test-sqlite test-postgres test-replica test-frontend test-e2e test-reliability bench-smoke
 
 reliability: backend
 	bash scripts/reliability.sh
 
 bench: setup
 	bash bench/run.sh
+
+# Part of `make test`: every figure of `make bench` on tiny data with a second of load each (under a
+# minute); it fails when any figure or profile cannot be produced, never on a figure's value.
+bench-smoke: setup
+	bash bench/run.sh --smoke
 
 clean:
 	rm -rf $(VENV) var frontend/node_modules frontend/dist

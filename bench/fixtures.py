@@ -66,12 +66,13 @@ def grant(account_ids: list[int], amount: int) -> None:
     now = timezone.now()
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {ACCOUNTS} SET credits = credits + %s WHERE id = ANY(%s)", [amount, account_ids]
+            f"UPDATE {ACCOUNTS} SET credits = credits + %s, ledger_seq = ledger_seq + 1 WHERE id = ANY(%s)",
+            [amount, account_ids],
         )
         cursor.execute(
-            f"INSERT INTO {LEDGER} (account_id, transaction_type, amount, balance_after, description, "
+            f"INSERT INTO {LEDGER} (account_id, transaction_type, amount, balance_after, seq, description, "
             f"reference, metadata, created_at) "
-            f"SELECT id, 'grant', %s, credits, 'Bench grant', '', '{{}}'::jsonb, %s FROM {ACCOUNTS} "
+            f"SELECT id, 'grant', %s, credits, ledger_seq, 'Bench grant', '', '{{}}'::jsonb, %s FROM {ACCOUNTS} "
             f"WHERE id = ANY(%s) ORDER BY id",
             [amount, now, account_ids],
         )
@@ -90,9 +91,10 @@ def grant(account_ids: list[int], amount: int) -> None:
 
 
 HISTORY_SQL = f"""
-INSERT INTO {LEDGER} (account_id, transaction_type, amount, balance_after, description, reference,
+INSERT INTO {LEDGER} (account_id, transaction_type, amount, balance_after, seq, description, reference,
                       metadata, created_at)
-SELECT %(account)s, s.tt, s.amount, SUM(s.amount) OVER (ORDER BY s.i), s.description, '', s.metadata, s.at
+SELECT %(account)s, s.tt, s.amount, SUM(s.amount) OVER (ORDER BY s.i), s.i, s.description, '', s.metadata,
+       s.at
 FROM (
     SELECT i,
         CASE WHEN i = 1 THEN 'grant' WHEN i %% {PURCHASE_EVERY} = 0 THEN 'purchase' ELSE 'deduction' END AS tt,
@@ -133,8 +135,8 @@ FROM {LEDGER} WHERE account_id = %(account)s AND transaction_type = 'deduction' 
 """
 
 BALANCE_SQL = f"""
-UPDATE {ACCOUNTS} SET credits = (
-    SELECT balance_after FROM {LEDGER} WHERE account_id = %(account)s ORDER BY id DESC LIMIT 1
+UPDATE {ACCOUNTS} SET (credits, ledger_seq) = (
+    SELECT balance_after, seq FROM {LEDGER} WHERE account_id = %(account)s ORDER BY id DESC LIMIT 1
 ) WHERE id = %(account)s
 """
 

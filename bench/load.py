@@ -33,7 +33,9 @@ def wrk(
     token: str | None = None,
     post_tokens: Path | None = None,
     post_body: str = "",
+    batch: tuple[int, str] | None = None,
 ) -> WrkResult:
+    """`batch` (events per request, a run id): POST generated batches instead of post_body."""
     threads = min(2, connections)
     command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds:g}s", "--timeout", "10s"]
     if token:
@@ -41,6 +43,8 @@ def wrk(
     command += ["-s", str(WRK_SCRIPT), url]
     if post_tokens is not None:
         command += ["--", str(post_tokens), post_body]
+        if batch is not None:
+            command += [str(batch[0]), batch[1]]
     done = subprocess.run(command, check=True, capture_output=True, text=True)
     match = re.search(r"^BENCH_JSON (.*)$", done.stdout, re.MULTILINE)
     if match is None:

@@ -7,6 +7,7 @@ top frames by own time and creditdesk's frames by cumulative time, which the ben
 
 import json
 import sys
+import uuid
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -44,15 +45,24 @@ def _top(times: dict[str, float], overall: float, label: str) -> list[str]:
     return [f"{label} {100 * seconds / overall:5.1f}%  {name}" for name, seconds in ranked]
 
 
+def _fresh(spec: dict[str, Any], kwargs: dict[str, Any]) -> dict[str, Any]:
+    """A batch spec gets new reference ids per request: a repeated one would be a cheap replay."""
+    if not spec.get("batch"):
+        return kwargs
+    run = uuid.uuid4().hex
+    events = [{"operation_type": "clustering", "reference_id": f"{run}-{n}"} for n in range(spec["batch"])]
+    return {**kwargs, "data": json.dumps({"events": events})}
+
+
 def profile(spec: dict[str, Any], out_dir: Path) -> list[str]:
     client = Client(HTTP_AUTHORIZATION=f"Bearer {spec['token']}")
     send = client.post if spec["method"] == "POST" else client.get
     kwargs = {"data": spec["body"], "content_type": "application/json"} if spec["method"] == "POST" else {}
-    send(spec["path"], **kwargs)  # warm: imports and the connection are not the endpoint's cost
+    send(spec["path"], **_fresh(spec, kwargs))  # warm: imports and the connection are not the endpoint's cost
     profiler = Profiler(interval=0.0005)
     profiler.start()
     for _ in range(spec["requests"]):
-        response = send(spec["path"], **kwargs)
+        response = send(spec["path"], **_fresh(spec, kwargs))
         if response.status_code >= 400:
             raise RuntimeError(f"{spec['method']} {spec['path']} answered {response.status_code}")
     profiler.stop()

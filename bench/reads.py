@@ -14,9 +14,9 @@ TRANSACTIONS = "/api/v1/billing/transactions/?page={page}"
 USAGE_LOGS = "/api/v1/billing/credits/usage/?page=1"
 ANALYTICS = "/api/v1/account/usage/analytics/?days={days}"
 
-# Issue 7's targets on requests/s as a share of health's.
+# Targets on requests/s as a share of health's (issue 15 set balance's at 0.6: health authenticates nobody).
 READS: list[tuple[str, str, Target | None]] = [
-    ("balance", BALANCE, Target(0.85, at_most=False)),
+    ("balance", BALANCE, Target(0.6, at_most=False, source="issue 15")),
     ("transactions page 1", TRANSACTIONS.format(page=1), None),
     ("usage logs page 1", USAGE_LOGS, None),
     ("analytics days=30", ANALYTICS.format(days=30), Target(0.5, at_most=False)),
@@ -78,12 +78,12 @@ def read_figures(client: Client, token: str) -> list[Row]:
 
 
 def history_figures(
-    client: Client, small_token: str, big_token: str, small_rows: int, big_rows: int
+    client: Client, small_token: str, big_token: str, small_rows: int, big_rows: int, deep: int = 1000
 ) -> list[Row]:
     """Latency at one connection (p50) for the 1M-row account against the 10k-row one, same requests."""
     analytics = ANALYTICS.format(days=365)
     page_1 = TRANSACTIONS.format(page=1)
-    page_1000 = TRANSACTIONS.format(page=1000)
+    page_1000 = TRANSACTIONS.format(page=deep)
     for path in (analytics, page_1, page_1000):
         client.get(path, big_token)
     small_analytics = client.load(analytics, small_token, connections=1)
@@ -110,11 +110,11 @@ def history_figures(
             HISTORY_TARGET,
         ),
         Row(
-            f"transactions page 1000 p50, {big}",
+            f"transactions page {deep:,} p50, {big}",
             deep_page.p50_ms,
             "ms",
             f"page 1, {big}",
             big_page.p50_ms,
-            Target(1.5, at_most=True, source="bench: 'not much slower'"),
+            Target(1.2, at_most=True, source="issue 15"),
         ),
     ]

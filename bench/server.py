@@ -43,11 +43,11 @@ def _command(settings: BenchSettings, port: int) -> list[str]:
     ]
 
 
-def _wait_healthy(base_url: str, master: subprocess.Popen[bytes], timeout: float = 60) -> None:
+def _wait_healthy(base_url: str, master: subprocess.Popen[bytes], log: Path, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if master.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with {master.returncode}; see {WORK / 'gunicorn.log'}")
+            raise RuntimeError(f"gunicorn exited with {master.returncode}; see {log}")
         try:
             with urllib.request.urlopen(f"{base_url}/api/v1/health/", timeout=2) as response:
                 if response.status == 200:
@@ -59,15 +59,17 @@ def _wait_healthy(base_url: str, master: subprocess.Popen[bytes], timeout: float
 
 
 @contextmanager
-def running(settings: BenchSettings) -> Iterator[Server]:
+def running(settings: BenchSettings, name: str = "gunicorn") -> Iterator[Server]:
     port = free_port()
-    log = (WORK / "gunicorn.log").open("wb")
+    log_path = WORK / f"{name}.log"
+    log = log_path.open("wb")
     master = subprocess.Popen(
         _command(settings, port), cwd=ROOT, env=settings.server_env(), stdout=log, stderr=subprocess.STDOUT
     )
     try:
         server = Server(base_url=f"http://127.0.0.1:{port}", master=master)
-        _wait_healthy(server.base_url, master)
+        # Waited for before the caller may start another instance: free_port() must see this port bound.
+        _wait_healthy(server.base_url, master, log_path)
         yield server
     finally:
         master.terminate()  # SIGTERM: gunicorn's graceful stop of its own workers

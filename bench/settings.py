@@ -2,7 +2,7 @@
 
 import os
 import socket
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -10,8 +10,9 @@ WORK = ROOT / "bench" / ".work"  # git-ignored scratch: logs, tokens, profiles
 VENV_BIN = ROOT / ".venv" / "bin"
 RESULTS = ROOT / "bench" / "results.json"
 
-# Ports the bench may bind (other agents own the rest).
-PORT_RANGE = range(18000, 18100)
+# Ports the bench may bind (other agents own the rest); BENCH_PORT_BASE moves the window of 100.
+_PORT_BASE = int(os.environ.get("BENCH_PORT_BASE", 18000))
+PORT_RANGE = range(_PORT_BASE, _PORT_BASE + 100)
 
 
 def _seconds(name: str, default: float) -> float:
@@ -28,11 +29,45 @@ class BenchSettings:
     connections: int = 16
     big_rows: int = int(os.environ.get("BENCH_BIG_ROWS", 1_000_000))
     small_rows: int = 10_000
+    deep_page: int = 1_000  # of the big account's transactions, 25 a page
+    batch_events: int = 1_000  # per POST billing/credits/usage/batch/ (its maximum)
+    batch_connections: int = 4  # a batch is a long request: fewer connections keep the lock queue short
     spread_accounts: int = 1_000
     history_days: int = 400  # longer than analytics' 365-day window, so days=365 is full
     keep_db: bool = os.environ.get("BENCH_KEEP_DB", "") == "1"
     workers: int = int(os.environ.get("WEB_CONCURRENCY", 2 * (os.cpu_count() or 1) + 1))
     secret_key: str = "bench-only-secret-key-long-enough-for-hs256-signing-0123456789"
+    # The smoke run (`make bench-smoke`, part of `make test`): tiny data, a second of load per figure;
+    # it proves that every figure can be produced, not what it is.
+    smoke: bool = False
+    profile_requests: int = 300
+    render_runs: int = 5
+    scale_out_instances: tuple[int, ...] = (1, 2, 3)  # 1: the server of every other figure
+
+    @classmethod
+    def for_smoke(cls) -> "BenchSettings":
+        # Beside the test database of the same run, so that parallel `make test`s do not collide.
+        name = os.environ.get("BENCH_DB") or f"{os.environ.get('TEST_DB_NAME', 'creditdesk')}_bench_smoke"
+        return replace(
+            cls(),
+            db_name=name,
+            read_seconds=1,
+            write_seconds=1,
+            latency_seconds=1,
+            connections=4,
+            big_rows=5_000,
+            small_rows=1_000,
+            deep_page=100,
+            batch_events=20,
+            batch_connections=2,
+            spread_accounts=50,
+            history_days=400,
+            workers=1,
+            smoke=True,
+            profile_requests=3,
+            render_runs=1,
+            scale_out_instances=(1, 2),  # the machinery, not the figure
+        )
 
     @property
     def database_url(self) -> str:

@@ -1,11 +1,13 @@
 -- Every write of POST billing/credits/usage/ as raw SQL, in one transaction: the conditional UPDATE,
--- the ledger INSERT, the daily ledger rollup, the usage log and the daily operation rollup. The gap
+-- the ledger INSERT, the grant draw (Ledger v2), the daily ledger rollup, the usage log and the daily
+-- operation rollup. The gap
 -- between this and deduct.sql is write amplification; between this and HTTP, the application's cost.
 \set aid random(:first, :last)
 BEGIN;
-UPDATE accounts_account SET credits = credits - 10 WHERE id = :aid AND credits - 10 >= 0 RETURNING credits AS balance \gset
-INSERT INTO billing_credittransaction (account_id, transaction_type, amount, balance_after, description, reference, metadata, created_at) VALUES (:aid, 'deduction', -10, :balance, 'Keyword clustering (1 × request)', '', '{"operation_type": "clustering", "units": 1, "reference_id": ""}', now()) RETURNING id AS tx \gset
+UPDATE accounts_account SET credits = credits - 10, ledger_seq = ledger_seq + 1 WHERE id = :aid AND credits - 10 >= 0 RETURNING credits AS balance, ledger_seq AS seq \gset
+INSERT INTO billing_credittransaction (account_id, transaction_type, amount, balance_after, seq, description, reference, metadata, created_at) VALUES (:aid, 'deduction', -10, :balance, :seq, 'Keyword clustering (1 × request)', '', '{"operation_type": "clustering", "units": 1, "reference_id": ""}', now()) RETURNING id AS tx \gset
+WITH ordered AS (SELECT id, remaining, cost_basis, SUM(remaining) OVER (ORDER BY priority, expires_at NULLS LAST, created_at, id) AS upto FROM billing_creditgrant WHERE account_id = :aid AND remaining > 0 AND (expires_at IS NULL OR expires_at > now())), take AS (SELECT id, cost_basis, LEAST(remaining, 10 - (upto - remaining)) AS credits FROM ordered WHERE upto - remaining < 10), drained AS (UPDATE billing_creditgrant g SET remaining = g.remaining - take.credits FROM take WHERE g.id = take.id RETURNING g.id), drawn AS (INSERT INTO billing_creditdraw (transaction_id, grant_id, credits) SELECT :tx, id, credits FROM take RETURNING id) SELECT COALESCE(SUM(credits), 0), COALESCE(SUM(credits * cost_basis), 0) FROM take;
 INSERT INTO billing_dailyledgerrollup (account_id, date, transaction_type, total, count) VALUES (:aid, (now() AT TIME ZONE 'UTC')::date, 'deduction', -10, 1) ON CONFLICT (account_id, date, transaction_type) DO UPDATE SET total = billing_dailyledgerrollup.total + excluded.total, count = billing_dailyledgerrollup.count + 1;
-INSERT INTO billing_creditusagelog (account_id, user_id, operation_type, units, credits_used, cost_usd, model, tokens_input, tokens_output, reference_id, metadata, transaction_id, created_at) VALUES (:aid, NULL, 'clustering', 1, 10, NULL, '', NULL, NULL, '', '{}', :tx, now());
+INSERT INTO billing_creditusagelog (account_id, user_id, operation_type, units, credits_used, cost_usd, model, tokens_input, tokens_output, reference_id, metadata, transaction_id, credits_value, created_at) VALUES (:aid, NULL, 'clustering', 1, 10, NULL, '', NULL, NULL, '', '{}', :tx, 0, now());
 INSERT INTO billing_dailyoperationrollup (account_id, date, operation_type, credits, count, cost_usd) VALUES (:aid, (now() AT TIME ZONE 'UTC')::date, 'clustering', 10, 1, 0) ON CONFLICT (account_id, date, operation_type) DO UPDATE SET credits = billing_dailyoperationrollup.credits + excluded.credits, count = billing_dailyoperationrollup.count + 1, cost_usd = billing_dailyoperationrollup.cost_usd + excluded.cost_usd;
 END;

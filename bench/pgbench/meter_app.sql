@@ -1,15 +1,9 @@
--- The statements POST billing/credits/usage/ sends, in its order (captured from one request): the user and
--- the price list, then BEGIN, the conditional UPDATE, the ledger INSERT, the rollup, the usage log, the
--- draw from the grants (one CTE), the operation rollup, COMMIT (no savepoint: the ledger takes one only for a write with a reference). HTTP against this one is the
--- cost of Python and HTTP alone; this against meter.sql is the cost of the extra round trips.
+-- The statements POST billing/credits/usage/ sends on PostgreSQL, in its order: the member with their
+-- account and plan (authentication), the price, then creditdesk_meter(), which writes the balance, the
+-- ledger row, the grant draw, both rollups and the usage log as one autocommit statement (migration
+-- billing/0014). HTTP against this one is the cost of Python and HTTP alone; this against meter.sql (the
+-- same writes as separate statements in one transaction) is what the round trips cost or save.
 \set aid random(:first, :last)
-SELECT id FROM accounts_user WHERE account_id = :aid LIMIT 1;
-SELECT id FROM billing_creditcost WHERE operation_type = 'clustering' AND is_active LIMIT 1;
-BEGIN;
-UPDATE accounts_account SET credits = credits - 10 WHERE id = :aid AND credits - 10 >= held AND (next_expiry_at IS NULL OR next_expiry_at > now()) RETURNING credits AS balance \gset
-INSERT INTO billing_credittransaction (account_id, transaction_type, amount, balance_after, description, reference, metadata, created_at) VALUES (:aid, 'deduction', -10, :balance, 'Keyword clustering (1 × request)', '', '{"operation_type": "clustering", "units": 1, "reference_id": ""}', now()) RETURNING id AS tx \gset
-WITH ordered AS (SELECT id, remaining, cost_basis, SUM(remaining) OVER (ORDER BY priority, expires_at NULLS LAST, created_at, id) AS upto FROM billing_creditgrant WHERE account_id = :aid AND remaining > 0 AND (expires_at IS NULL OR expires_at > now())), take AS (SELECT id, cost_basis, LEAST(remaining, 10 - (upto - remaining)) AS credits FROM ordered WHERE upto - remaining < 10), drained AS (UPDATE billing_creditgrant g SET remaining = g.remaining - take.credits FROM take WHERE g.id = take.id RETURNING g.id), drawn AS (INSERT INTO billing_creditdraw (transaction_id, grant_id, credits) SELECT :tx, id, credits FROM take RETURNING id) SELECT COALESCE(SUM(credits), 0), COALESCE(SUM(credits * cost_basis), 0) FROM take;
-INSERT INTO billing_dailyledgerrollup (account_id, date, transaction_type, total, count) VALUES (:aid, (now() AT TIME ZONE 'UTC')::date, 'deduction', -10, 1) ON CONFLICT (account_id, date, transaction_type) DO UPDATE SET total = billing_dailyledgerrollup.total + excluded.total, count = billing_dailyledgerrollup.count + 1;
-INSERT INTO billing_creditusagelog (account_id, user_id, operation_type, units, credits_used, cost_usd, model, tokens_input, tokens_output, reference_id, metadata, transaction_id, created_at) VALUES (:aid, NULL, 'clustering', 1, 10, NULL, '', NULL, NULL, '', '{}', :tx, now());
-INSERT INTO billing_dailyoperationrollup (account_id, date, operation_type, credits, count, cost_usd) VALUES (:aid, (now() AT TIME ZONE 'UTC')::date, 'clustering', 10, 1, 0) ON CONFLICT (account_id, date, operation_type) DO UPDATE SET credits = billing_dailyoperationrollup.credits + excluded.credits, count = billing_dailyoperationrollup.count + 1, cost_usd = billing_dailyoperationrollup.cost_usd + excluded.cost_usd;
-END;
+SELECT u.*, a.*, p.* FROM accounts_user u LEFT JOIN accounts_account a ON a.id = u.account_id LEFT JOIN billing_plan p ON p.id = a.plan_id WHERE u.account_id = :aid LIMIT 1;
+SELECT * FROM billing_creditcost WHERE is_active AND operation_type = 'clustering' ORDER BY operation_type LIMIT 1;
+SELECT * FROM creditdesk_meter(:aid, 10, NULL, 'Keyword clustering (1 × request)', '{"operation_type": "clustering", "units": 1, "reference_id": ""}', NULL, 'clustering', 1, NULL, '', NULL, NULL, '', '{}', NULL);

@@ -1,11 +1,22 @@
 -- wrk script for every bench run. Without arguments it sends wrk's own request (GET, -H headers);
 -- with `-- TOKENS_FILE BODY` it POSTs BODY as JSON, rotating the bearer tokens in TOKENS_FILE (one a
--- line), so that a thousand accounts are spread over the connections.
+-- line), so that a thousand accounts are spread over the connections; with `-- TOKENS_FILE BODY N RUN`
+-- the body is a batch of N events with reference ids unique to the run, the thread and the request.
 -- done() prints one line the bench parses: requests, duration and latency percentiles in microseconds.
 
 local tokens = nil
 local body = nil
 local next_token = 0
+local batch = nil
+local run = ""
+local sent = 0
+local threads = 0
+
+-- In the main state, once per thread: a number that makes this thread's reference ids its own.
+setup = function(thread)
+  threads = threads + 1
+  thread:set("thread_id", threads)
+end
 
 init = function(args)
   if args[1] == nil then
@@ -16,6 +27,8 @@ init = function(args)
     tokens[#tokens + 1] = line
   end
   body = args[2]
+  batch = tonumber(args[3])
+  run = args[4] or ""
   -- Threads start at different tokens, so two threads do not hit the same account in lockstep.
   math.randomseed(os.time() + math.floor(os.clock() * 1000000))
   next_token = math.random(#tokens)
@@ -30,7 +43,15 @@ request = function()
     ["Authorization"] = "Bearer " .. tokens[next_token],
     ["Content-Type"] = "application/json",
   }
-  return wrk.format("POST", nil, headers, body)
+  if batch == nil then
+    return wrk.format("POST", nil, headers, body)
+  end
+  local events = {}
+  for i = 1, batch do
+    sent = sent + 1
+    events[i] = '{"operation_type": "clustering", "reference_id": "' .. run .. '-' .. thread_id .. '-' .. sent .. '"}'
+  end
+  return wrk.format("POST", nil, headers, '{"events": [' .. table.concat(events, ", ") .. ']}')
 end
 
 done = function(summary, latency, requests)

@@ -23,6 +23,9 @@ class Account(TimeStampedModel):
     # The soonest expiry among the account's live grants (or earlier: never later), so that a deduction
     # can tell in its balance UPDATE whether grants must be expired first.
     next_expiry_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # How many ledger rows the account has: bumped by the balance UPDATE, so each row's `seq` is taken
+    # under the account's lock (the transactions list seeks on it instead of OFFSET).
+    ledger_seq = models.BigIntegerField(default=0, editable=False)
     billing_email = models.EmailField(blank=True)
     billing_address_line1 = models.CharField(max_length=255, blank=True)
     billing_address_line2 = models.CharField(max_length=255, blank=True)

@@ -72,6 +72,8 @@ class CreditTransaction(models.Model):
     transaction_type = models.CharField(max_length=16, choices=Type.choices)
     amount = models.BigIntegerField()  # signed change of the balance, in credits
     balance_after = models.BigIntegerField()  # the account's balance right after this row
+    # The row's place in its account's ledger: 1, 2, 3... without gaps (Account.ledger_seq hands it out).
+    seq = models.BigIntegerField()
     description = models.CharField(max_length=255, blank=True)
     # Makes a system grant happen once: unique per account when set (e.g. "subscription:2026-11").
     reference = models.CharField(max_length=128, blank=True)
@@ -99,6 +101,7 @@ class CreditTransaction(models.Model):
                 condition=~models.Q(reference=""),
                 name="ledger_reference_once",
             ),
+            models.UniqueConstraint(fields=["account", "seq"], name="ledger_seq_once"),
             models.CheckConstraint(
                 condition=models.Q(balance_after__gte=0), name="ledger_balance_non_negative"
             ),

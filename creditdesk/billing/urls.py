@@ -1,7 +1,7 @@
 from django.urls import path
 
 from creditdesk.billing import webhooks
-from creditdesk.billing.views import exports, holds, ledger, notifications, purchases
+from creditdesk.billing.views import exports, holds, ledger, notifications, purchases, usage_batch
 
 urlpatterns = [
     path("credits/balance/balance/", ledger.CreditBalanceView.as_view(), name="credit-balance"),
@@ -13,6 +13,7 @@ urlpatterns = [
     path("credits/holds/<int:pk>/", holds.HoldDetailView.as_view(), name="credit-hold-detail"),
     path("credits/holds/<int:pk>/settle/", holds.HoldSettleView.as_view(), name="credit-hold-settle"),
     path("credits/holds/<int:pk>/release/", holds.HoldReleaseView.as_view(), name="credit-hold-release"),
+    path("credits/usage/batch/", usage_batch.UsageBatchView.as_view(), name="credit-usage-batch"),
     path("transactions/", ledger.TransactionListView.as_view(), name="credit-transactions"),
     path("transactions/export/", exports.TransactionExportView.as_view(), name="credit-transactions-export"),
     path("credit-costs/", ledger.CreditCostListView.as_view(), name="credit-costs"),

@@ -2,7 +2,6 @@
 
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, SessionAuthentication, get_authorization_header
 from rest_framework.request import Request
@@ -10,6 +9,7 @@ from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.settings import api_settings
 
 from creditdesk.tenancy.api_keys import hash_secret, looks_like_key, touch_last_used
+from creditdesk.tenancy.member_query import load_member
 from creditdesk.tenancy.models import ApiKey
 
 # The user's token_version when the token was issued; a password change bumps it (accounts.User).
@@ -36,13 +36,9 @@ class AccountJWTAuthentication(JWTAuthentication):
             raise exceptions.AuthenticationFailed(
                 "Token contained no recognizable user identification."
             ) from exc
-        user_model = get_user_model()
-        user = (
-            # credit_cap: the member's spending caps, read by metering without another query.
-            user_model.objects.select_related("account", "account__plan", "credit_cap")
-            .filter(**{api_settings.USER_ID_FIELD: user_id})
-            .first()
-        )
+        # One primary-key query for the user, the account, its plan and the member's spending caps
+        # (metering reads them), on every request.
+        user = load_member(user_id=user_id, id_field_name=api_settings.USER_ID_FIELD)
         if user is None:
             raise exceptions.AuthenticationFailed("User not found.")
         if validated_token.get(TOKEN_VERSION_CLAIM, 0) != getattr(user, "token_version", 0):

@@ -127,6 +127,11 @@ def _ensure_counter(*, account_id: int, cap: Cap) -> None:
         )
 
 
+def spent_on(cap: Cap) -> int:
+    """What the cap's subject spent in its period so far (0 before the first spend)."""
+    return _spent(cap)
+
+
 def _spent(cap: Cap) -> int:
     row = (
         SpendingCounter.objects.filter(subject=cap.subject, period=cap.period, starts_on=cap.starts_on)

@@ -103,34 +103,39 @@ def _db_time(value: datetime | None) -> Any:
     return None if value is None else connection.ops.adapt_datetimefield_value(value)
 
 
-def _change_balance(*, account_id: int, delta: int, now: datetime | None = None) -> int | None:
+def _change_balance(*, account_id: int, delta: int, now: datetime | None = None) -> tuple[int, int] | None:
     """Applies delta unless it would take the spendable balance (credits - held) below zero, or unless
     one of the account's grants is due to expire (then the caller expires it first); returns the new
-    balance or None. An increase always applies."""
+    balance and the ledger row's sequence number, or None. An increase always applies."""
     with connection.cursor() as cursor:
         if delta > 0:
             cursor.execute(
-                f"UPDATE {ACCOUNT_TABLE} SET credits = credits + %s WHERE id = %s RETURNING credits",
+                f"UPDATE {ACCOUNT_TABLE} SET credits = credits + %s, ledger_seq = ledger_seq + 1 "
+                "WHERE id = %s RETURNING credits, ledger_seq",
                 [delta, account_id],
             )
         else:
             cursor.execute(
-                f"UPDATE {ACCOUNT_TABLE} SET credits = credits + %s WHERE id = %s AND credits + %s >= held "
-                "AND (next_expiry_at IS NULL OR next_expiry_at > %s) RETURNING credits",
+                f"UPDATE {ACCOUNT_TABLE} SET credits = credits + %s, ledger_seq = ledger_seq + 1 "
+                "WHERE id = %s AND credits + %s >= held "
+                "AND (next_expiry_at IS NULL OR next_expiry_at > %s) RETURNING credits, ledger_seq",
                 [delta, account_id, delta, _db_time(now or timezone.now())],
             )
         row = cursor.fetchone()
-    return None if row is None else int(row[0])
+    return None if row is None else (int(row[0]), int(row[1]))
 
 
-def _take_expired(*, account_id: int, credits: int) -> int:
-    """Expiry takes what it must: the credits of a grant past its date leave even when holds wanted them."""
+def _take_expired(*, account_id: int, credits: int) -> tuple[int, int]:
+    """Expiry takes what it must: the credits of a grant past its date leave even when holds wanted them.
+    Returns the balance and the expiry row's sequence number."""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {ACCOUNT_TABLE} SET credits = credits - %s WHERE id = %s RETURNING credits",
+            f"UPDATE {ACCOUNT_TABLE} SET credits = credits - %s, ledger_seq = ledger_seq + 1 WHERE id = %s "
+            "RETURNING credits, ledger_seq",
             [credits, account_id],
         )
-        return int(cursor.fetchone()[0])
+        balance, seq = cursor.fetchone()
+        return int(balance), int(seq)
 
 
 @dataclass(frozen=True)
@@ -186,14 +191,16 @@ def refresh_next_expiry(*, account_id: int) -> None:
         )
 
 
-def _bump_ledger_rollup(*, account_id: int, at: datetime, transaction_type: str, amount: int) -> None:
+def _bump_ledger_rollup(
+    *, account_id: int, at: datetime, transaction_type: str, amount: int, count: int = 1
+) -> None:
     table = DailyLedgerRollup._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} (account_id, date, transaction_type, total, count) VALUES (%s, %s, %s, %s, 1) "
+            f"INSERT INTO {table} (account_id, date, transaction_type, total, count) VALUES (%s, %s, %s, %s, %s) "
             f"ON CONFLICT (account_id, date, transaction_type) DO UPDATE "
-            f"SET total = {table}.total + excluded.total, count = {table}.count + 1",
-            [account_id, at.date(), transaction_type, amount],
+            f"SET total = {table}.total + excluded.total, count = {table}.count + excluded.count",
+            [account_id, at.date(), transaction_type, amount, count],
         )
 
 
@@ -231,12 +238,12 @@ def _write(
     created_by: Any,
     at: datetime | None,
     then: Callable[[CreditTransaction], None] | None = None,
-    balance: int | None = None,
+    balance: tuple[int, int] | None = None,
     api_key: Any = None,
 ) -> CreditTransaction | None:
     """Changes the balance by delta and appends its ledger row, `then` (the grant or the draws) and the
-    rollup; None (and nothing written) when the spendable balance would go below zero. `balance` is
-    passed when the caller changed the balance itself (expiry).
+    rollup; None (and nothing written) when the spendable balance would go below zero. `balance` (the
+    new balance and the row's seq) is passed when the caller changed the balance itself (expiry).
 
     A savepoint costs two round trips on the metering path, so there is one only where an error is
     expected and handled: a duplicate reference, rolled back to it and reported as
@@ -244,10 +251,10 @@ def _write(
     """
     try:
         with transaction.atomic(savepoint=bool(reference)):
-            if balance is None:
-                balance = _change_balance(account_id=account.pk, delta=delta, now=at)
-                if balance is None:
-                    return None
+            changed = balance or _change_balance(account_id=account.pk, delta=delta, now=at)
+            if changed is None:
+                return None
+            new_balance, seq = changed
             # Taken under the balance lock, so created_at follows the ledger's order. `at` backdates
             # imported history (seed_demo), which must be written oldest first.
             now = at or timezone.now()
@@ -255,7 +262,8 @@ def _write(
                 account_id=account.pk,
                 transaction_type=transaction_type,
                 amount=delta,
-                balance_after=balance,
+                balance_after=new_balance,
+                seq=seq,
                 description=description[:255],
                 reference=reference,
                 metadata=metadata or {},
@@ -268,7 +276,7 @@ def _write(
             _bump_ledger_rollup(
                 account_id=account.pk, at=now, transaction_type=transaction_type, amount=delta
             )
-            note_balance_change(account=account, before=balance - delta, after=balance)
+            note_balance_change(account=account, before=new_balance - delta, after=new_balance)
     except IntegrityError as exc:
         if (
             reference
@@ -276,7 +284,8 @@ def _write(
         ):
             raise DuplicateLedgerReference(reference) from exc
         raise
-    account.credits = balance
+    account.credits = new_balance
+    account.ledger_seq = seq
     return row
 
 
@@ -672,8 +681,9 @@ def debit_reserved(
         raise ValueError("covered must be within both the amount and the credits freed")
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {ACCOUNT_TABLE} SET credits = credits - %s, held = held - %s WHERE id = %s "
-            "AND credits - %s >= 0 AND (%s OR credits - %s >= held - %s) RETURNING credits",
+            f"UPDATE {ACCOUNT_TABLE} SET credits = credits - %s, held = held - %s, ledger_seq = ledger_seq + 1 "
+            "WHERE id = %s AND credits - %s >= 0 AND (%s OR credits - %s >= held - %s) "
+            "RETURNING credits, ledger_seq",
             [amount, unreserve, account.pk, amount, amount == covered, amount, unreserve],
         )
         row = cursor.fetchone()
@@ -698,7 +708,7 @@ def debit_reserved(
         created_by=created_by,
         at=at,
         then=draw,
-        balance=int(row[0]),
+        balance=(int(row[0]), int(row[1])),
         api_key=api_key,
     )
     if ledger_row is None:  # unreachable: the balance changed above and _write only records it
@@ -767,3 +777,126 @@ def return_credits(
             )
             expired += take
     return Return(transaction=row, credits=credits, expired=expired, value=value)
+
+
+# --- many debits under one lock (batch metering) ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlannedDebit:
+    amount: int
+    description: str
+    metadata: dict
+    created_by: Any = None
+    api_key: Any = None
+
+
+SHORT = "insufficient_credits"
+OVER_CAP = "cap"
+
+
+def debit_many(
+    *, account: Any, debits: list[PlannedDebit], now: datetime | None = None, cap_room: int | None = None
+) -> list[Debit | str]:
+    """Takes the debits in order under one lock of the account, in one transaction: each one the spendable
+    balance (and `cap_room`, the credits a spending cap still allows) covers is written, each one it does
+    not is SHORT or OVER_CAP (nothing written for it) and the next ones are still tried: the outcome of
+    sending them one by one, in order. The accepted rows are written set-wise:
+    one balance UPDATE, one INSERT of their ledger rows (each with the balance_after and seq it would have
+    had alone), their draws from the grants in draw order, one rollup upsert."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        spendable = lock_account(account=account, now=now).spendable
+        room = cap_room
+        accepted: list[int] = []
+        results: list[Debit | str] = [SHORT] * len(debits)
+        for index, debit in enumerate(debits):
+            _positive(debit.amount)
+            if debit.amount > spendable:
+                continue
+            if room is not None and debit.amount > room:
+                results[index] = OVER_CAP
+                continue
+            spendable -= debit.amount
+            if room is not None:
+                room -= debit.amount
+            accepted.append(index)
+        if not accepted:
+            return results
+        total = sum(debits[index].amount for index in accepted)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {ACCOUNT_TABLE} SET credits = credits - %s, ledger_seq = ledger_seq + %s "
+                "WHERE id = %s AND credits - %s >= held RETURNING credits, ledger_seq",
+                [total, len(accepted), account.pk, total],
+            )
+            changed = cursor.fetchone()
+        if changed is None:  # impossible while the row is locked; refuse rather than write a wrong ledger
+            raise GrantDrift(f"account {account.pk}: the locked balance no longer covers {total} credits")
+        final_balance, last_seq = int(changed[0]), int(changed[1])
+        balance, seq = final_balance + total, last_seq - len(accepted)
+        rows = []
+        for index in accepted:
+            debit = debits[index]
+            balance -= debit.amount
+            seq += 1
+            rows.append(
+                CreditTransaction(
+                    account_id=account.pk,
+                    transaction_type=TxType.DEDUCTION,
+                    amount=-debit.amount,
+                    balance_after=balance,
+                    seq=seq,
+                    description=debit.description[:255],
+                    metadata=debit.metadata,
+                    created_by=debit.created_by
+                    if debit.created_by is not None and debit.created_by.pk
+                    else None,
+                    api_key=debit.api_key,
+                    created_at=now,
+                )
+            )
+        CreditTransaction.objects.bulk_create(rows)
+        values = _draw_many(account_id=account.pk, rows=rows, now=now)
+        _bump_ledger_rollup(
+            account_id=account.pk, at=now, transaction_type=TxType.DEDUCTION, amount=-total, count=len(rows)
+        )
+        note_balance_change(account=account, before=final_balance + total, after=final_balance)
+    account.credits = final_balance
+    account.ledger_seq = last_seq
+    for index, row, value in zip(accepted, rows, values, strict=True):
+        results[index] = Debit(transaction=row, value=value)
+    return results
+
+
+def _draw_many(*, account_id: int, rows: list[CreditTransaction], now: datetime) -> list[Decimal]:
+    """Each row's draws from the live grants in draw order, as if the rows were drawn one by one; one
+    read of the grants, one UPDATE per grant touched, one INSERT of the draws. Returns each row's value."""
+    live = list(
+        CreditGrant.objects.filter(account_id=account_id, remaining__gt=0)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+        .order_by(*_draw_order())
+        .only("id", "remaining", "cost_basis")
+    )
+    left = {grant.pk: grant.remaining for grant in live}
+    draws, values, position = [], [], 0
+    for row in rows:
+        need, value = -row.amount, Decimal("0")
+        while need:
+            if position == len(live):
+                raise GrantDrift(f"account {account_id}: live grants are {need} credits short of the balance")
+            grant = live[position]
+            take = min(need, left[grant.pk])
+            draws.append(CreditDraw(transaction=row, grant_id=grant.pk, credits=take))
+            value += grant.cost_basis * take
+            left[grant.pk] -= take
+            need -= take
+            if left[grant.pk] == 0:
+                position += 1
+        values.append(value.quantize(VALUE_PLACES))
+    for grant in live[: position + 1]:
+        taken = grant.remaining - left[grant.pk]
+        if taken:
+            CreditGrant.objects.filter(pk=grant.pk).update(remaining=F("remaining") - taken)
+    CreditDraw.objects.bulk_create(draws)
+    return values

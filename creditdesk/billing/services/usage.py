@@ -5,16 +5,19 @@ given, for ever. The same job sent again with the same body gets the first log b
 another body, a 409 that names the fields that differ.
 """
 
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
 
 from creditdesk.billing.models import CreditCost, CreditUsageLog
-from creditdesk.billing.services.caps import charge_caps
+from creditdesk.billing.services.caps import caps_for, charge_caps
 from creditdesk.billing.services.ledger import Debit, bump_operation_rollup, debit_credits
+from creditdesk.billing.services.metering_pg import meter_in_one_statement
 from creditdesk.core.errors import Conflict, ValidationFailed
 
 # What makes two requests for one job "the same body": what the caller says about the job.
@@ -95,6 +98,18 @@ def meter_usage(
         return replay
     cost, credits = price_of(operation_type=operation_type, units=units)
     try:
+        log = _charge_in_one_statement(
+            account=account,
+            user=user,
+            cost=cost,
+            credits=credits,
+            wanted=wanted,
+            reference_id=reference_id,
+            at=at,
+            api_key=api_key,
+        )
+        if log is not None:
+            return Metered(log=log, replayed=False)
         with transaction.atomic():
             log = _charge(
                 account=account,
@@ -112,6 +127,36 @@ def meter_usage(
             return replay
         raise
     return Metered(log=log, replayed=False)
+
+
+def _charge_in_one_statement(
+    *,
+    account: Any,
+    user: Any,
+    cost: CreditCost,
+    credits: int,
+    wanted: dict[str, Any],
+    reference_id: str,
+    at: datetime | None,
+    api_key: Any = None,
+) -> CreditUsageLog | None:
+    """On PostgreSQL, when no spending cap applies (caps need their counters in the same transaction),
+    the whole charge in one statement (metering_pg.py); None: take the plain path."""
+    if connection.vendor != "postgresql" or caps_for(api_key=api_key, member=user, at=at or timezone.now()):
+        return None
+    # Alone, the statement is its own transaction: the lock lasts one round trip and the commit. Inside the
+    # caller's transaction (an Idempotency-Key, a test) a savepoint keeps that transaction usable.
+    with transaction.atomic() if connection.in_atomic_block else nullcontext():
+        return meter_in_one_statement(
+            account=account,
+            user=user if user is not None and user.pk else None,
+            api_key=api_key,
+            credits=credits,
+            description=usage_description(cost=cost, units=wanted["units"]),
+            reference_id=reference_id,
+            wanted=wanted,
+            at=at,
+        )
 
 
 def _charge(

@@ -17,7 +17,7 @@ from creditdesk.billing.tests.factories import CreditPackageFactory
 pytestmark = pytest.mark.django_db
 
 AUTH = 1  # the bearer token's user, with its account and plan (one joined query)
-LIST = 2  # the count (from the daily rollups when unfiltered) and the page
+LIST = 2  # the count (the last sequence number when unfiltered, else COUNT(*)) and the page
 
 
 def spend(account: Account, user: User, times: int) -> None:
@@ -127,13 +127,13 @@ def test_the_usage_log_count_matches_the_rows(
 
 
 def test_metering_writes_only_what_it_must(owner_client: APIClient, django_assert_num_queries) -> None:
-    # auth, the price, then under the balance lock: UPDATE ... RETURNING, the ledger row, the draw from
-    # the grants, its rollup, the usage log, its rollup. The draw is one statement on PostgreSQL (a CTE
-    # that updates the grants and inserts the draws); the plain ORM on SQLite reads the live grants,
-    # updates the one drawn from and inserts its draw. The two savepoint statements are the test's own
-    # transaction around record_usage's block; a request has none (its block is the outermost).
-    draw = 1 if connection.vendor == "postgresql" else 3
-    with django_assert_num_queries(AUTH + 1 + 5 + draw + 2):
+    # auth, the price, then under the balance lock. On PostgreSQL that is one statement,
+    # creditdesk_meter() (migration 0014): UPDATE ... RETURNING, the ledger row, the draw, both rollups and
+    # the usage log. On SQLite: UPDATE ... RETURNING, the ledger row, the draw (the plain ORM reads the live
+    # grants, updates the one drawn from and inserts its draw), its rollup, the usage log, its rollup. The
+    # two savepoint statements are the test's own transaction around the block; a request has none.
+    writes = 1 if connection.vendor == "postgresql" else 5 + 3
+    with django_assert_num_queries(AUTH + 1 + writes + 2):
         response = owner_client.post(
             "/api/v1/billing/credits/usage/", {"operation_type": "linking"}, format="json"
         )

@@ -1,0 +1,88 @@
+"""On PostgreSQL a metering POST writes everything in one statement (creditdesk_meter, migration 0014);
+the behaviour is the plain path's: the other metering tests run on both databases."""
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from creditdesk.accounts.models import Account
+from creditdesk.billing.models import CreditGrant, CreditTransaction, CreditUsageLog
+from creditdesk.billing.services.ledger import grant_credits
+from creditdesk.testing import assert_ledger_consistent
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
+
+USAGE = "/api/v1/billing/credits/usage/"
+
+
+def test_a_metering_post_writes_in_one_statement_after_authentication_and_the_price(
+    owner_client: APIClient, account: Account
+) -> None:
+    with CaptureQueriesContext(connection) as queries:
+        response = owner_client.post(
+            USAGE, {"operation_type": "clustering", "cost_usd": "0.25"}, format="json"
+        )
+    assert response.status_code == 201
+    statements = [query["sql"] for query in queries.captured_queries]
+    # The test's transaction makes it a savepoint; in autocommit (a server) it is the statement alone.
+    writes = [sql for sql in statements if not sql.startswith(("SELECT u.", 'SELECT "billing_creditcost"'))]
+    assert [sql.split("(")[0] for sql in writes if "SAVEPOINT" not in sql] == [
+        "SELECT * FROM creditdesk_meter"
+    ]
+    log = CreditUsageLog.objects.get(pk=response.json()["data"]["id"])
+    assert (log.credits_used, log.cost_usd, log.transaction.amount, log.transaction.balance_after) == (
+        10,
+        pytest.approx(0.25),
+        -10,
+        990,
+    )
+    assert response.json()["data"]["created_at"].startswith(log.created_at.isoformat()[:19])
+    assert_ledger_consistent(account)
+
+
+def test_rows_written_in_one_statement_keep_the_ledgers_order_and_rollups(
+    owner_client: APIClient, account: Account
+) -> None:
+    for operation in ("clustering", "linking", "clustering"):
+        assert owner_client.post(USAGE, {"operation_type": operation}, format="json").status_code == 201
+    rows = list(CreditTransaction.objects.filter(account=account).order_by("seq"))
+    assert [row.seq for row in rows] == [1, 2, 3, 4]
+    assert [row.created_at for row in rows] == sorted(row.created_at for row in rows)
+    balance = owner_client.get("/api/v1/billing/credits/balance/balance/").json()["data"]
+    assert (balance["credits"], balance["credits_used_this_month"]) == (977, 23)
+    account.refresh_from_db()
+    assert account.ledger_seq == 4
+    assert_ledger_consistent(account)
+
+
+def test_a_short_balance_falls_back_to_the_plain_path_and_writes_nothing(make_account, make_member) -> None:
+    from creditdesk.conftest import bearer_client
+
+    account = make_account(credits=5)
+    client = bearer_client(make_member(account, "owner"))
+    response = client.post(USAGE, {"operation_type": "clustering"}, format="json")
+    assert response.status_code == 402
+    assert not CreditUsageLog.objects.filter(account=account).exists()
+    assert_ledger_consistent(account)
+
+
+def test_a_grant_due_to_expire_is_expired_by_the_plain_path_before_the_charge(
+    owner_client: APIClient, account: Account
+) -> None:
+    promo = grant_credits(
+        account=account, amount=50, description="promo", expires_at=timezone.now() + timedelta(seconds=1)
+    )
+    CreditGrant.objects.filter(transaction=promo).update(expires_at=timezone.now() - timedelta(seconds=1))
+    Account.objects.filter(pk=account.pk).update(next_expiry_at=timezone.now() - timedelta(seconds=1))
+    assert owner_client.post(USAGE, {"operation_type": "clustering"}, format="json").status_code == 201
+    types = list(
+        CreditTransaction.objects.filter(account=account)
+        .order_by("seq")
+        .values_list("transaction_type", flat=True)
+    )
+    assert types[-2:] == ["expiration", "deduction"]
+    assert_ledger_consistent(account)

@@ -1,0 +1,266 @@
+"""POST billing/credits/usage/batch/: many events, one lock, one transaction, an answer per event."""
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from creditdesk.accounts.models import Account
+from creditdesk.billing.models import CreditDraw, CreditGrant, CreditTransaction, CreditUsageLog
+from creditdesk.billing.services.ledger import grant_credits
+from creditdesk.conftest import bearer_client
+from creditdesk.tenancy.roles import Role
+from creditdesk.testing import assert_ledger_consistent
+
+pytestmark = pytest.mark.django_db
+
+BATCH = "/api/v1/billing/credits/usage/batch/"
+
+
+def event(reference_id: str, operation_type: str = "clustering", **fields: object) -> dict[str, object]:
+    return {"operation_type": operation_type, "reference_id": reference_id, **fields}
+
+
+def send(client: APIClient, *events: dict[str, object], **headers: str) -> dict:
+    response = client.post(BATCH, {"events": list(events)}, format="json", **headers)
+    assert response.status_code == 200, response.content
+    return response.json()["data"]
+
+
+def test_every_accepted_event_has_its_ledger_row_draws_and_usage_log(
+    owner_client: APIClient, account: Account
+) -> None:
+    data = send(
+        owner_client, event("job-1"), event("job-2", "linking", units=2), event("job-3", cost_usd="0.25")
+    )
+    assert (data["created"], data["replayed"], data["refused"]) == (3, 0, 0)
+    assert [r["status"] for r in data["results"]] == ["created"] * 3
+    assert [r["usage"]["credits_used"] for r in data["results"]] == [10, 6, 10]
+    account.refresh_from_db()
+    assert account.credits == 1000 - 26
+    logs = CreditUsageLog.objects.filter(account=account).order_by("id")
+    assert [log.reference_id for log in logs] == ["job-1", "job-2", "job-3"]
+    rows = [log.transaction for log in logs]
+    assert [row.balance_after for row in rows] == [990, 984, 974]
+    assert [row.amount for row in rows] == [-10, -6, -10]
+    assert all(CreditDraw.objects.filter(transaction=row).exists() for row in rows)
+    seqs = list(
+        CreditTransaction.objects.filter(account=account).order_by("id").values_list("seq", flat=True)
+    )
+    assert seqs == list(range(1, len(seqs) + 1))
+    assert_ledger_consistent(account)
+
+
+def test_a_short_balance_refuses_the_events_it_cannot_pay_and_still_tries_the_next(
+    owner_client: APIClient, make_account, make_member
+) -> None:
+    account = make_account(credits=25)
+    client = bearer_client(make_member(account, Role.OWNER))
+    data = send(client, event("a"), event("b"), event("c"), event("d", "linking"), event("e", "linking"))
+    assert [r["status"] for r in data["results"]] == ["created", "created", "refused", "created", "refused"]
+    assert data["results"][2]["reason"] == "insufficient_credits"
+    assert data["results"][2]["usage"] is None
+    account.refresh_from_db()
+    assert account.credits == 2
+    assert not CreditUsageLog.objects.filter(account=account, reference_id__in=["c", "e"]).exists()
+    assert CreditTransaction.objects.filter(account=account, transaction_type="deduction").count() == 3
+    assert_ledger_consistent(account)
+
+
+def test_an_unknown_operation_is_refused_alone(owner_client: APIClient, account: Account) -> None:
+    data = send(owner_client, event("x", "teleportation"), event("y"))
+    assert [(r["status"], r["reason"]) for r in data["results"]] == [
+        ("refused", "unknown_operation"),
+        ("created", ""),
+    ]
+    assert "teleportation" in data["results"][0]["message"]
+    assert list(CreditUsageLog.objects.filter(account=account).values_list("reference_id", flat=True)) == [
+        "y"
+    ]
+
+
+def test_a_job_sent_again_is_replayed_free_and_with_other_values_refused(
+    owner_client: APIClient, account: Account
+) -> None:
+    first = send(owner_client, event("job-1", units=2))["results"][0]["usage"]
+    again = send(owner_client, event("job-1", units=2), event("job-1b"))
+    assert [r["status"] for r in again["results"]] == ["replayed", "created"]
+    assert again["results"][0]["usage"] == first
+    other = send(owner_client, event("job-1", units=3))["results"][0]
+    assert (other["status"], other["reason"]) == ("refused", "conflict")
+    assert "units" in other["message"]
+    account.refresh_from_db()
+    assert account.credits == 1000 - 20 - 10
+    assert CreditUsageLog.objects.filter(account=account, reference_id="job-1").count() == 1
+
+
+def test_a_reference_repeated_within_a_batch_is_charged_once(
+    owner_client: APIClient, account: Account
+) -> None:
+    data = send(owner_client, event("dup"), event("dup"), event("dup", units=5))
+    assert [r["status"] for r in data["results"]] == ["created", "replayed", "refused"]
+    assert data["results"][1]["usage"]["id"] == data["results"][0]["usage"]["id"]
+    assert data["results"][2]["reason"] == "conflict"
+    account.refresh_from_db()
+    assert account.credits == 990
+
+
+def test_another_accounts_job_with_the_same_reference_is_not_a_replay(
+    owner_client: APIClient, other_client: APIClient, account: Account
+) -> None:
+    send(other_client, event("shared-ref"))
+    data = send(owner_client, event("shared-ref"))
+    assert data["results"][0]["status"] == "created"
+    account.refresh_from_db()
+    assert account.credits == 990
+
+
+def test_a_malformed_event_is_a_400_for_the_whole_batch_and_writes_nothing(
+    owner_client: APIClient, account: Account
+) -> None:
+    response = owner_client.post(
+        BATCH, {"events": [event("ok"), {"operation_type": "clustering"}, event("z", units=0)]}, format="json"
+    )
+    assert response.status_code == 400
+    errors = response.json()["errors"]
+    assert errors == {
+        "events[1].reference_id": ["This field is required."],
+        "events[2].units": ["Ensure this value is greater than or equal to 1."],
+    }
+    assert not CreditUsageLog.objects.filter(account=account).exists()
+    bad_field = owner_client.post(BATCH, {"events": [event("ok", credits_used=1)]}, format="json")
+    assert bad_field.status_code == 400
+    assert bad_field.json()["errors"] == {"events[0].credits_used": ["This field cannot be set."]}
+
+
+@pytest.mark.parametrize("count", [0, 1001])
+def test_a_batch_holds_one_to_a_thousand_events(count: int, owner_client: APIClient) -> None:
+    response = owner_client.post(BATCH, {"events": [event(f"e{n}") for n in range(count)]}, format="json")
+    assert response.status_code == 400
+    assert "events" in response.json()["errors"]
+
+
+def test_a_thousand_events_go_in_one_request(owner_client: APIClient, account: Account) -> None:
+    grant_credits(account=account, amount=20_000, description="top-up")
+    data = send(owner_client, *[event(f"e{n}", "linking") for n in range(1000)])
+    assert data["created"] == 1000
+    account.refresh_from_db()
+    assert account.credits == 21_000 - 3000
+    assert_ledger_consistent(account)
+
+
+def test_viewers_may_not_send_a_batch(account: Account, make_member) -> None:
+    viewer = bearer_client(make_member(account, Role.VIEWER))
+    assert viewer.post(BATCH, {"events": [event("v")]}, format="json").status_code == 403
+
+
+def test_an_idempotency_key_replays_the_batchs_answer(owner_client: APIClient, account: Account) -> None:
+    first = owner_client.post(BATCH, {"events": [event("k1")]}, format="json", HTTP_IDEMPOTENCY_KEY="batch-1")
+    again = owner_client.post(BATCH, {"events": [event("k1")]}, format="json", HTTP_IDEMPOTENCY_KEY="batch-1")
+    assert again.json() == first.json()
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    account.refresh_from_db()
+    assert account.credits == 990
+
+
+def test_grants_are_drawn_in_draw_order_across_the_batch(make_account, make_member) -> None:
+    account = make_account()
+    soon = grant_credits(
+        account=account, amount=15, description="promo", expires_at=timezone.now() + timedelta(days=1)
+    )
+    grant_credits(account=account, amount=100, description="top-up")
+    client = bearer_client(make_member(account, Role.OWNER))
+    send(client, event("a"), event("b"))
+    promo = CreditGrant.objects.get(transaction=soon)
+    assert promo.remaining == 0
+    second_row = CreditUsageLog.objects.get(account=account, reference_id="b").transaction
+    assert sorted(CreditDraw.objects.filter(transaction=second_row).values_list("credits", flat=True)) == [
+        5,
+        5,
+    ]
+    assert_ledger_consistent(account)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_batches_on_one_account_never_overspend(make_account, make_member) -> None:
+    account = make_account(credits=500)
+    token_user = make_member(account, Role.OWNER)
+    answers: list[dict] = []
+
+    def run(worker: int) -> None:
+        client = bearer_client(token_user)
+        batch = [event(f"w{worker}-{n}") for n in range(20)]
+        answers.append(client.post(BATCH, {"events": batch}, format="json").json()["data"])
+        connection.close()
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(answer["created"] for answer in answers) == 50
+    assert sum(answer["refused"] for answer in answers) == 30
+    account.refresh_from_db()
+    assert account.credits == 0
+    assert_ledger_consistent(account)
+
+
+# --- API keys ------------------------------------------------------------------------------------------
+
+
+def key_client(secret: str, **extra: str) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}", **extra)
+    return client
+
+
+def test_an_account_key_sends_a_batch_and_its_rows_name_the_key(account: Account, owner) -> None:
+    from creditdesk.tenancy.api_keys import create_account_key
+
+    issued = create_account_key(account=account, actor=owner, name="workers", scopes=["usage:write"])
+    data = send(key_client(issued.secret), event("k-1"), event("k-2"))
+    assert data["created"] == 2
+    logs = CreditUsageLog.objects.filter(account=account)
+    assert {(log.api_key_id, log.user_id) for log in logs} == {(issued.api_key.pk, None)}
+    assert {log.transaction.api_key_id for log in logs} == {issued.api_key.pk}
+
+
+def test_a_capped_key_gets_the_events_past_its_cap_refused(account: Account, owner) -> None:
+    from creditdesk.tenancy.api_keys import create_account_key
+
+    issued = create_account_key(
+        account=account, actor=owner, name="capped", scopes=["usage:write"], daily_credit_cap=25
+    )
+    data = send(key_client(issued.secret), event("c-1"), event("c-2"), event("c-3"), event("c-4", "linking"))
+    assert [(r["status"], r["reason"]) for r in data["results"]] == [
+        ("created", ""),
+        ("created", ""),
+        ("refused", "cap"),
+        ("created", ""),
+    ]
+    assert "daily" in data["results"][2]["message"]
+    again = send(key_client(issued.secret), event("c-5", "idea_generation"))
+    assert again["results"][0]["reason"] == "cap"  # 23 spent of 25: 5 more would pass it
+    account.refresh_from_db()
+    assert account.credits == 1000 - 23
+    assert_ledger_consistent(account)
+
+
+def test_a_platform_key_sends_a_batch_for_the_account_it_names(
+    account: Account, other_account: Account
+) -> None:
+    from creditdesk.tenancy.api_keys import create_platform_key
+
+    secret = create_platform_key(name="platform", scopes=["usage:write"]).secret
+    data = send(key_client(secret, HTTP_X_ACCOUNT=str(other_account.pk)), event("p-1"))
+    assert data["created"] == 1
+    assert CreditUsageLog.objects.get(reference_id="p-1").account_id == other_account.pk
+    in_body = key_client(secret).post(
+        BATCH, {"account": account.slug, "events": [event("p-2")]}, format="json"
+    )
+    assert in_body.status_code == 200, in_body.content
+    assert CreditUsageLog.objects.get(reference_id="p-2").account_id == account.pk
