@@ -35,6 +35,11 @@ BEGIN
     UPDATE accounts_account SET credits = credits - p_credits, ledger_seq = ledger_seq + 1
     WHERE id = p_account AND credits - p_credits >= held
       AND (next_expiry_at IS NULL OR next_expiry_at > COALESCE(p_now, clock_timestamp()))
+      -- A change that raises a balance alert (alerts.py: depleted, or crossing the low threshold) takes the
+      -- plain path, which records its event in the same transaction as the change.
+      AND credits - p_credits > 0
+      AND NOT (low_balance_threshold > 0 AND credits > low_balance_threshold
+               AND credits - p_credits <= low_balance_threshold)
     RETURNING credits, ledger_seq INTO v_balance, v_seq;
     IF NOT FOUND THEN
         RETURN;

@@ -3,8 +3,9 @@ ledger row, the grant draws, both rollups and the usage log. Sent in autocommit 
 so the account's row lock lasts one round trip and the commit instead of seven round trips.
 
 PostgreSQL only (SQLite has no such function). None when the conditional UPDATE refused (the balance is
-short or a grant is due to expire): the caller then takes the plain path, which expires grants and
-answers 402, so both outcomes stay the ledger service's.
+short, a grant is due to expire, or the change would raise a balance alert): the caller then takes the
+plain path, which expires grants, answers 402 and records alert events in the same transaction as the
+change, so all of those stay the ledger service's.
 """
 
 import json
@@ -15,7 +16,6 @@ from typing import Any
 from django.db import connection
 
 from creditdesk.billing.models import CreditTransaction, CreditUsageLog
-from creditdesk.billing.services.alerts import note_balance_change
 
 METER_SQL = (
     "SELECT * FROM creditdesk_meter(%s, %s, %s, %s, %s::jsonb, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s)"
@@ -93,5 +93,4 @@ def meter_in_one_statement(
     log._state.adding = False
     account.credits = balance
     account.ledger_seq = seq
-    note_balance_change(account=account, before=balance + credits, after=balance)
     return log

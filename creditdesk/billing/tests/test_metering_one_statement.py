@@ -86,3 +86,27 @@ def test_a_grant_due_to_expire_is_expired_by_the_plain_path_before_the_charge(
     )
     assert types[-2:] == ["expiration", "deduction"]
     assert_ledger_consistent(account)
+
+
+@pytest.mark.parametrize(
+    ("threshold", "credits", "event"), [(995, 1000, "balance.low"), (0, 10, "balance.depleted")]
+)
+def test_a_charge_that_raises_a_balance_alert_takes_the_plain_path_and_records_its_event_with_it(
+    make_account, make_member, threshold: int, credits: int, event: str
+) -> None:
+    from creditdesk.conftest import bearer_client
+    from creditdesk.events.models import Event
+
+    account = make_account(credits=credits)
+    Account.objects.filter(pk=account.pk).update(low_balance_threshold=threshold)
+    client = bearer_client(make_member(account, "owner"))
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(USAGE, {"operation_type": "clustering"}, format="json")
+    assert response.status_code == 201
+    statements = [query["sql"] for query in queries.captured_queries]
+    # The function refused (it writes nothing then), and the plain path charged and emitted the alert.
+    assert any(sql.startswith("SELECT * FROM creditdesk_meter") for sql in statements)
+    assert any(sql.startswith("UPDATE accounts_account SET credits") for sql in statements), statements
+    assert CreditUsageLog.objects.filter(account=account).count() == 1
+    assert list(Event.objects.filter(account=account, type=event).values_list("type", flat=True)) == [event]
+    assert_ledger_consistent(account)
