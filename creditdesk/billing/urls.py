@@ -1,9 +1,10 @@
 from django.urls import path
 
 from creditdesk.billing import webhooks
-from creditdesk.billing.views import exports, holds, ledger, notifications, purchases, usage_batch
+from creditdesk.billing.views import exports, holds, ledger, margin, notifications, purchases, usage_batch
 
 urlpatterns = [
+    path("margin/", margin.PlatformMarginView.as_view(), name="platform-margin"),
     path("credits/balance/balance/", ledger.CreditBalanceView.as_view(), name="credit-balance"),
     path("credits/balance/", ledger.CreditBalanceView.as_view(), name="credit-balance-short"),
     path("credits/usage/", ledger.UsageLogView.as_view(), name="credit-usage"),

@@ -153,6 +153,10 @@ class ApiKeyAuthentication(BaseAuthentication):
         account = self._platform_account(request) if api_key.is_platform else api_key.account
         if not api_key.is_platform:
             _refuse_another_account(request, account)
+        if account is None and api_key.is_platform:  # a platform-wide view, no account named
+            touch_last_used(api_key)
+            request._request.account = None  # type: ignore[attr-defined]
+            return ApiKeyPrincipal(api_key), api_key
         if account is None or not account.is_active:
             raise exceptions.AuthenticationFailed("This API key's account is not active.")
         touch_last_used(api_key)
@@ -161,6 +165,8 @@ class ApiKeyAuthentication(BaseAuthentication):
 
     def _platform_account(self, request: Request) -> Any:
         ref, in_body = _named_account_ref(request)
+        if not ref and getattr(request.parser_context.get("view"), "platform_wide", False):
+            return None  # the view reads across accounts (platform figures); naming one filters it
         if not ref:
             raise exceptions.ValidationError(
                 {

@@ -3,7 +3,7 @@ from typing import Any
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 
-from creditdesk.tenancy.models import ApiKey
+from creditdesk.tenancy.models import ApiKey, ApiKeyScope
 from creditdesk.tenancy.roles import MANAGERS, SPENDERS
 
 KEYS_REFUSED = "API keys are not accepted here: this endpoint needs a signed-in member."
@@ -84,3 +84,14 @@ class CanSpendCredits(MembersReadRolesWrite):
 
     writers = SPENDERS
     message = "Viewers may not spend credits."
+
+
+class IsPlatformKey(BasePermission):
+    """The platform's own figures (provider costs, margins): platform keys with `billing:read` only.
+    Members and account keys never see them, whatever their role."""
+
+    message = "Only the platform's keys (made by staff) may read platform figures."
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        auth = getattr(request, "auth", None)
+        return isinstance(auth, ApiKey) and auth.is_platform and ApiKeyScope.BILLING_READ in auth.scopes

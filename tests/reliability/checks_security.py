@@ -32,6 +32,7 @@ ROLE_RULES: dict[str, frozenset[str]] = {
     "DELETE /api/v1/account/invitations/{invitation_id}/": MANAGERS,
     "PATCH /api/v1/auth/me/": EVERYONE,
     "POST /api/v1/billing/credits/usage/": SPENDERS,
+    "POST /api/v1/billing/credits/usage/batch/": SPENDERS,
     "POST /api/v1/billing/credits/usage/{id}/reverse/": SPENDERS,
     "POST /api/v1/billing/credits/holds/": SPENDERS,
     "POST /api/v1/billing/credits/holds/{id}/settle/": SPENDERS,
@@ -39,6 +40,7 @@ ROLE_RULES: dict[str, frozenset[str]] = {
     "POST /api/v1/billing/credit-packages/{package_id}/purchase/": MANAGERS,
     "POST /api/v1/billing/payments/{id}/confirm/": MANAGERS,
     "POST /api/v1/billing/payments/{id}/cancel/": MANAGERS,
+    "GET /api/v1/billing/margin/": frozenset(),  # platform keys only: no member role sees platform costs
     # API keys and spending caps (issue 12): owners and admins only, reads included (no one else sees keys).
     "GET /api/v1/account/api-keys/": MANAGERS,
     "POST /api/v1/account/api-keys/": MANAGERS,

@@ -311,6 +311,9 @@ def providers(world: World) -> dict[str, Callable[[], Any]]:
         "transfer_reference": lambda: "TR-reliability",
         "operation_type": lambda: "clustering",
         "/api/v1/billing/credits/holds/:credits": lambda: 1,
+        "/api/v1/billing/credits/usage/batch/:events": lambda: [
+            {"operation_type": "clustering", "reference_id": unique("batch-")}
+        ],
         "/api/v1/billing/credits/holds/{id}/settle/:credits": lambda: 1,
         "name": lambda: "A renamed",
         "scopes": lambda: ["usage:write", "billing:read"],
