@@ -12,7 +12,7 @@ DEV_ENV := DEBUG=1 BILLING_SANDBOX=$${BILLING_SANDBOX:-1} SITE_URL=$${SITE_URL:-
 
 # `make manage ARGS="createsuperuser"`: a management command against the development database (var/),
 # with the same environment `make run` uses; production runs them with its own SECRET_KEY and DATABASE_URL.
-.PHONY: manage setup backend frontend run serve worker test lint test-sqlite test-postgres test-frontend test-e2e test-reliability reliability bench bench-smoke test-replica clean
+.PHONY: manage setup backend frontend run serve worker test lint test-sqlite test-postgres test-frontend test-e2e test-reliability reliability bench bench-smoke test-replica clean api-types frontend-deps
 
 setup: backend frontend
 
@@ -25,10 +25,13 @@ $(VENV)/.installed: pyproject.toml
 	mkdir -p var/static
 	touch $@
 
-frontend:
-	@if [ -f frontend/package.json ]; then \
-		cd frontend && { [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund; } && npm run build; \
+frontend: frontend-deps
+	@if [ -f frontend/package.json ]; then cd frontend && npm run build; \
 	else echo "no frontend/ yet: skipping the front-end build"; fi
+
+frontend-deps:
+	@if [ -f frontend/package.json ]; then \
+		cd frontend && { [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund; }; fi
 
 run: setup
 	$(DEV_ENV) $(BIN)/python manage.py migrate --noinput
@@ -52,12 +55,17 @@ worker: backend
 	@test -n "$$SECRET_KEY" || { echo "make worker is production mode: set SECRET_KEY (and DATABASE_URL)"; exit 1; }
 	DEBUG=0 $(BIN)/python manage.py run_worker
 
-lint: backend
+# The front end's API types come from the backend's OpenAPI schema: regenerate them after an API change.
+api-types: backend frontend-deps
+	bash scripts/api-types.sh
+
+lint: backend frontend-deps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-cache
 	DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
+	@if [ -f frontend/package.json ]; then bash scripts/api-types.sh --check && cd frontend && npm run lint; fi
 
 test-sqlite: backend
 	$(BIN)/pytest -q -m "not postgres and not e2e" creditdesk

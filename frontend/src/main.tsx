@@ -3,7 +3,7 @@ import { createRoot } from 'react-dom/client';
 import { QueryClientProvider } from '@tanstack/react-query';
 import { BrowserRouter } from 'react-router-dom';
 import { App } from './App';
-import { createQueryClient } from './lib/queryClient';
+import { createQueryClient } from './services/queryClient';
 import { tokenStore } from './services/tokens';
 import './styles.css';
 

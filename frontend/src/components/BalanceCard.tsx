@@ -1,7 +1,7 @@
 import { Link } from 'react-router-dom';
 import { balanceLevel } from '../lib/balance';
 import { formatCredits, formatDate, formatRelative, humanize } from '../lib/format';
-import { useOperationName } from '../lib/operations';
+import { useOperationName } from '../hooks/useOperationName';
 import { canManage } from '../lib/roles';
 import { useRole } from '../services/auth.api';
 import { useActiveHolds, useCreditBalance } from '../services/billing.api';

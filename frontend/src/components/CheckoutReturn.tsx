@@ -1,8 +1,6 @@
 import { useEffect } from 'react';
-import { useQueryClient } from '@tanstack/react-query';
 import { Link, useSearchParams } from 'react-router-dom';
-import { useInvoiceUntilSettled } from '../services/billing.api';
-import { billingKeys } from '../services/queryKeys';
+import { useInvalidateBilling, useInvoiceUntilSettled } from '../services/billing.api';
 
 /** What Stripe Checkout sends the customer back with: ?status=success|cancelled&invoice=<id>. */
 export function CheckoutReturn() {
@@ -11,12 +9,12 @@ export function CheckoutReturn() {
   const invoiceId = Number(params.get('invoice')) || undefined;
   const invoice = useInvoiceUntilSettled(status === 'success' ? invoiceId : undefined);
   const paid = invoice.data?.status === 'paid';
-  const queryClient = useQueryClient();
+  const invalidateBilling = useInvalidateBilling();
 
   useEffect(() => {
     // The webhook granted the credits: every balance and ledger view is now stale.
-    if (paid) void queryClient.invalidateQueries({ queryKey: billingKeys.all });
-  }, [paid, queryClient]);
+    if (paid) void invalidateBilling();
+  }, [paid, invalidateBilling]);
 
   if (status === 'cancelled') {
     return (

@@ -1,7 +1,6 @@
-import { useMutation } from '@tanstack/react-query';
 import type { QueryParams } from '../services/api';
 import { errorMessage } from '../services/api';
-import { downloadCsv } from '../services/exports.api';
+import { useDownloadCsv } from '../services/exports.api';
 
 interface DownloadCsvButtonProps {
   /** The export endpoint, e.g. "billing/transactions/export/". */
@@ -14,7 +13,7 @@ interface DownloadCsvButtonProps {
 
 /** Downloads every row matching the filters on screen as CSV (the server streams it). */
 export function DownloadCsvButton({ path, query, what }: DownloadCsvButtonProps) {
-  const download = useMutation({ mutationFn: downloadCsv });
+  const download = useDownloadCsv();
   const filename = `${what.replace(/\s+/g, '-')}-${new Date().toISOString().slice(0, 10)}.csv`;
   return (
     <div className="download-csv">

@@ -1,8 +1,7 @@
 import { useState } from 'react';
-import { useMutation } from '@tanstack/react-query';
 import { formatDate, formatMoney } from '../lib/format';
 import { errorMessage } from '../services/api';
-import { downloadInvoicePdf, useInvoices } from '../services/billing.api';
+import { useDownloadInvoicePdf, useInvoices } from '../services/billing.api';
 import type { Invoice } from '../services/types';
 import type { Column } from './DataTable';
 import { PagedTable } from './PagedTable';
@@ -11,7 +10,7 @@ import { StatusBadge } from './StatusBadge';
 const PAGE_SIZE = 10;
 
 function PdfButton({ invoice }: { invoice: Invoice }) {
-  const download = useMutation({ mutationFn: downloadInvoicePdf });
+  const download = useDownloadInvoicePdf();
   return (
     <>
       <button

@@ -6,7 +6,7 @@ import { QueryState } from '../components/QueryState';
 import { StatCard } from '../components/StatCard';
 import { InflowChart, OperationChart, UsageChart } from '../components/UsageChart';
 import { formatCredits, formatDate, humanize } from '../lib/format';
-import { useOperationName } from '../lib/operations';
+import { useOperationName } from '../hooks/useOperationName';
 import { useUsageAnalytics, type AnalyticsPeriod } from '../services/account.api';
 import type { UsageAnalytics } from '../services/types';
 

@@ -5,7 +5,7 @@ import { FilterBar } from '../components/FilterBar';
 import { PagedTable } from '../components/PagedTable';
 import { useListFilters } from '../hooks/useListFilters';
 import { formatCredits, formatDateTime } from '../lib/format';
-import { useOperationName } from '../lib/operations';
+import { useOperationName } from '../hooks/useOperationName';
 import { useCreditCosts, useUsageLogs } from '../services/billing.api';
 import type { UsageLog } from '../services/types';
 

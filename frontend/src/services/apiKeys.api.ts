@@ -1,63 +1,15 @@
 // API keys of the account and members' spending caps (`account/api-keys/`, `account/team/{id}/spending-caps/`).
 import { queryOptions, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { fetchAPI } from './api';
-import { accountKeys } from './queryKeys';
-import type { Paginated } from './types';
+import { apiKeyKeys } from './queryKeys';
+import type { ApiKey, ApiKeyInput, ApiKeyScope, ApiKeyUpdate, CreatedApiKey, MemberCaps, Paginated } from './types';
 
-export type ApiKeyScope = 'usage:write' | 'billing:read';
+export type { ApiKey, ApiKeyInput, ApiKeyScope, ApiKeyUpdate, CreatedApiKey, MemberCaps } from './types';
+
 export const API_KEY_SCOPES: { scope: ApiKeyScope; label: string }[] = [
   { scope: 'usage:write', label: 'Meter usage and hold credits (usage:write)' },
   { scope: 'billing:read', label: 'Read balance, transactions and usage (billing:read)' },
 ];
-
-export interface ApiKey {
-  id: number;
-  name: string;
-  /** The secret's first characters, e.g. "cdk_live_Ab3dE9xQ": tells keys apart. */
-  prefix: string;
-  scopes: ApiKeyScope[];
-  status: 'active' | 'revoked' | 'expired';
-  expires_at: string | null;
-  last_used_at: string | null;
-  revoked_at: string | null;
-  created_at: string;
-  created_by: string;
-  /** The member who made it left the account; the key still works. */
-  creator_removed: boolean;
-  daily_credit_cap: number | null;
-  monthly_credit_cap: number | null;
-  spent_today: number | null;
-  spent_this_month: number | null;
-}
-
-/** The answer to a creation: the only time the secret is ever shown. */
-export interface CreatedApiKey extends ApiKey {
-  key: string;
-}
-
-export interface ApiKeyInput {
-  name: string;
-  scopes: ApiKeyScope[];
-  expires_at?: string | null;
-  daily_credit_cap?: number | null;
-  monthly_credit_cap?: number | null;
-}
-
-export type ApiKeyUpdate = Partial<Pick<ApiKeyInput, 'name' | 'daily_credit_cap' | 'monthly_credit_cap'>>;
-
-export interface MemberCaps {
-  member_id: number;
-  daily_credit_cap: number | null;
-  monthly_credit_cap: number | null;
-  spent_today: number;
-  spent_this_month: number;
-}
-
-export const apiKeyKeys = {
-  all: [...accountKeys.all, 'api-keys'] as const,
-  list: () => [...apiKeyKeys.all, 'list'] as const,
-  memberCaps: (memberId: number) => [...accountKeys.all, 'member-caps', memberId] as const,
-};
 
 export const getApiKeys = () => fetchAPI<Paginated<ApiKey>>('account/api-keys/', { query: { page_size: 100 } });
 export const createApiKey = (input: ApiKeyInput) =>

@@ -3,13 +3,9 @@ import { queryOptions, useMutation, useQuery, useQueryClient, type QueryClient }
 import { fetchAPI } from './api';
 import { authKeys } from './queryKeys';
 import { tokenStore } from './tokens';
-import type { AuthResult, InvitationLookup, Role, Session } from './types';
+import type { AuthResult, InvitationLookup, LoginInput, Role, Session } from './types';
 
-export interface LoginInput {
-  email: string;
-  password: string;
-}
-
+/** Hand-written: the schema calls the names required, but sign-up takes just these three fields. */
 export interface RegisterInput extends LoginInput {
   account_name: string;
 }
@@ -20,6 +16,7 @@ export const login = (input: LoginInput) =>
 export const register = (input: RegisterInput) =>
   fetchAPI<AuthResult>('auth/register/', { method: 'POST', body: input, auth: false });
 
+/** Hand-written: the schema calls the names required, but accepting takes a token and a password. */
 export interface AcceptInvitationInput {
   token: string;
   password: string;

@@ -1,3 +1,4 @@
+import { useCallback } from 'react';
 import { queryOptions, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { apiUrl, authorizedFetch, fetchAPI, toApiError, type QueryParams } from './api';
 import { accountKeys, authKeys, billingKeys } from './queryKeys';
@@ -72,6 +73,9 @@ export async function downloadInvoicePdf(invoice: Pick<Invoice, 'id' | 'invoice_
   setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }
 
+/** `mutate(invoice)` downloads the invoice's PDF. */
+export const useDownloadInvoicePdf = () => useMutation({ mutationFn: downloadInvoicePdf });
+
 export const creditBalanceQuery = () => queryOptions({ queryKey: billingKeys.balance(), queryFn: getCreditBalance });
 export const transactionsQuery = (params: QueryParams) =>
   queryOptions({ queryKey: billingKeys.transactions(params), queryFn: () => getTransactions(params) });
@@ -99,6 +103,12 @@ export const useInvoices = (params: QueryParams) => useQuery({ ...invoicesQuery(
 export const usePayments = (params: QueryParams) => useQuery({ ...paymentsQuery(params), placeholderData: (prev) => prev });
 export const usePaymentMethods = () => useQuery(paymentMethodsQuery());
 export const useCreditPackages = () => useQuery(creditPackagesQuery());
+
+/** A callback that marks every billing view (balance, ledger, invoices, payments) stale. */
+export function useInvalidateBilling() {
+  const queryClient = useQueryClient();
+  return useCallback(() => queryClient.invalidateQueries({ queryKey: billingKeys.all }), [queryClient]);
+}
 
 /** Anything that moves credits or money makes every balance, ledger and invoice view stale. */
 function useInvalidateMoney() {

@@ -1,64 +1,19 @@
 // Balance alerts (billing/notifications/) and outbound webhooks (webhooks/...).
 import { queryOptions, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { fetchAPI } from './api';
-import type { Paginated } from './types';
+import { eventKeys } from './queryKeys';
+import type {
+  AccountEvent,
+  Delivery,
+  EventType,
+  NotificationSettings,
+  NotificationSettingsUpdate,
+  Paginated,
+  WebhookEndpoint,
+} from './types';
 
-export interface NotificationSettings {
-  low_balance_threshold: number;
-  email_low_balance: boolean;
-  email_depleted: boolean;
-  email_expiring: boolean;
-  expiring_notice_days: number;
-}
+export type { AccountEvent, Delivery, DeliveryAttempt, EventType, NotificationSettings, WebhookEndpoint } from './types';
 
-export interface EventType {
-  type: string;
-  description: string;
-}
-
-export interface AccountEvent {
-  id: string;
-  type: string;
-  data: Record<string, unknown>;
-  created_at: string;
-}
-
-export interface WebhookEndpoint {
-  id: number;
-  url: string;
-  description: string;
-  event_types: string[];
-  is_enabled: boolean;
-  consecutive_failures: number;
-  disabled_reason: string;
-  created_at: string;
-  updated_at: string;
-  /** Only in the answers to create and rotate-secret: shown once. */
-  secret?: string;
-}
-
-export interface DeliveryAttempt {
-  number: number;
-  status_code: number | null;
-  duration_ms: number;
-  error: string;
-  created_at: string;
-}
-
-export interface Delivery {
-  id: number;
-  event_id: string;
-  event_type: string;
-  endpoint_id: number;
-  status: 'pending' | 'succeeded' | 'failed';
-  attempts: number;
-  last_status_code: number | null;
-  last_error: string;
-  next_attempt_at: string | null;
-  delivered_at: string | null;
-  created_at: string;
-  attempt_log: DeliveryAttempt[];
-}
 
 export interface EndpointInput {
   url: string;
@@ -66,17 +21,8 @@ export interface EndpointInput {
   event_types: string[];
 }
 
-export const eventKeys = {
-  all: ['events'] as const,
-  notifications: () => [...eventKeys.all, 'notifications'] as const,
-  recent: () => [...eventKeys.all, 'recent'] as const,
-  types: () => [...eventKeys.all, 'types'] as const,
-  endpoints: () => [...eventKeys.all, 'endpoints'] as const,
-  deliveries: (endpointId: number) => [...eventKeys.all, 'deliveries', endpointId] as const,
-};
-
 export const getNotificationSettings = () => fetchAPI<NotificationSettings>('billing/notifications/');
-export const updateNotificationSettings = (data: Partial<NotificationSettings>) =>
+export const updateNotificationSettings = (data: NotificationSettingsUpdate) =>
   fetchAPI<NotificationSettings>('billing/notifications/', { method: 'PATCH', body: data });
 export const getRecentEvents = () => fetchAPI<Paginated<AccountEvent>>('webhooks/events/', { query: { page_size: 10 } });
 export const getEventTypes = () => fetchAPI<EventType[]>('webhooks/event-types/');

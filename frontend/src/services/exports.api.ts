@@ -1,7 +1,9 @@
-import { useQuery } from '@tanstack/react-query';
+import { useMutation, useQuery } from '@tanstack/react-query';
 import { apiUrl, authorizedFetch, fetchAPI, toApiError, type QueryParams } from './api';
 import { accountKeys } from './queryKeys';
-import type { Paginated } from './types';
+import type { AuditLogEntry, Paginated } from './types';
+
+export type { AuditLogEntry } from './types';
 
 /** What the list export endpoints take: the list's filters, without its page. */
 export function exportParams(query: QueryParams): QueryParams {
@@ -27,20 +29,11 @@ export async function downloadCsv({ path, query, filename }: { path: string; que
   setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }
 
-export interface AuditLogEntry {
-  id: number;
-  actor_email: string;
-  action: string;
-  target: string;
-  changes: Record<string, unknown>;
-  ip_address: string | null;
-  created_at: string;
-}
+/** `mutate({ path, query, filename })` downloads one CSV export. */
+export const useDownloadCsv = () => useMutation({ mutationFn: downloadCsv });
 
 export const getAuditLog = (params: QueryParams = {}) =>
   fetchAPI<Paginated<AuditLogEntry>>('account/audit-log/', { query: params });
 
-export const auditLogKey = (params: QueryParams) => [...accountKeys.all, 'audit-log', params] as const;
-
 export const useAuditLog = (params: QueryParams, enabled = true) =>
-  useQuery({ queryKey: auditLogKey(params), queryFn: () => getAuditLog(params), placeholderData: (prev) => prev, enabled });
+  useQuery({ queryKey: accountKeys.auditLog(params), queryFn: () => getAuditLog(params), placeholderData: (prev) => prev, enabled });

@@ -2,18 +2,7 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { fetchAPI } from './api';
 import { authKeys } from './queryKeys';
 import { tokenStore } from './tokens';
-import type { AuthResult, Session } from './types';
-
-export interface ChangePasswordInput {
-  current_password: string;
-  new_password: string;
-}
-
-export interface ResetPasswordInput {
-  uid: string;
-  token: string;
-  password: string;
-}
+import type { AuthResult, ChangePasswordInput, ResetPasswordInput, Session } from './types';
 
 export const changePassword = (input: ChangePasswordInput) =>
   fetchAPI<AuthResult>('auth/password/change/', { method: 'POST', body: input });

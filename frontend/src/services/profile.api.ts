@@ -1,12 +1,7 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { fetchAPI } from './api';
 import { authKeys } from './queryKeys';
-import type { Session } from './types';
-
-export interface ProfileUpdate {
-  first_name?: string;
-  last_name?: string;
-}
+import type { ProfileUpdate, Session } from './types';
 
 export const updateProfile = (input: ProfileUpdate) =>
   fetchAPI<Session>('auth/me/', { method: 'PATCH', body: input });

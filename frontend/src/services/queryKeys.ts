@@ -27,4 +27,20 @@ export const accountKeys = {
   team: () => [...accountKeys.all, 'team'] as const,
   invitations: () => [...accountKeys.all, 'invitations'] as const,
   analytics: (period: object) => [...accountKeys.all, 'analytics', period] as const,
+  auditLog: (params: QueryParams) => [...accountKeys.all, 'audit-log', params] as const,
+};
+
+export const apiKeyKeys = {
+  all: [...accountKeys.all, 'api-keys'] as const,
+  list: () => [...apiKeyKeys.all, 'list'] as const,
+  memberCaps: (memberId: number) => [...accountKeys.all, 'member-caps', memberId] as const,
+};
+
+export const eventKeys = {
+  all: ['events'] as const,
+  notifications: () => [...eventKeys.all, 'notifications'] as const,
+  recent: () => [...eventKeys.all, 'recent'] as const,
+  types: () => [...eventKeys.all, 'types'] as const,
+  endpoints: () => [...eventKeys.all, 'endpoints'] as const,
+  deliveries: (endpointId: number) => [...eventKeys.all, 'deliveries', endpointId] as const,
 };

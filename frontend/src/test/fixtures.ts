@@ -37,13 +37,16 @@ export const user = (overrides: Partial<User> = {}): User => ({
 
 export const session = (role: Role = 'owner') => ({ user: user({ role }), account });
 
-/** The balance as the original backend sends it: no holds, plan name or grant date. */
-export const balance: CreditBalance = {
+/**
+ * The balance as the original backend sends it: no holds, plan name or grant date. Fewer fields than the
+ * schema has, on purpose: the pages must still render an older backend's answer.
+ */
+export const balance = {
   credits: 1500,
   plan_credits_per_month: 1000,
   credits_used_this_month: 250,
   credits_remaining: 1500,
-};
+} as CreditBalance;
 
 /** The balance with every field the ledger work adds. */
 export const fullBalance = (overrides: Partial<CreditBalance> = {}): CreditBalance => ({
@@ -126,6 +129,9 @@ export const payment = (overrides: Partial<Payment> = {}): Payment => ({
   provider_reference: '',
   transfer_reference: '',
   failure_reason: '',
+  reference_code: '',
+  instructions: '',
+  expires_at: null,
   created_at: '2026-11-20T12:00:00Z',
   approved_at: '2026-11-20T12:00:00Z',
   ...overrides,
@@ -145,6 +151,7 @@ export const transaction = (overrides: Partial<CreditTransaction> = {}): CreditT
 export const usageLog = (overrides: Partial<UsageLog> = {}): UsageLog => ({
   id: 21,
   operation_type: 'clustering',
+  units: 1,
   credits_used: 10,
   cost_usd: '0.10',
   cost_reported: true,
@@ -179,6 +186,7 @@ export const paymentMethod = (overrides: Partial<PaymentMethod> = {}): PaymentMe
   ...overrides,
 });
 
+/** An older backend's analytics: no custom range and no grants, which the page must still chart. */
 export const analytics = (overrides: Partial<UsageAnalytics> = {}): UsageAnalytics => ({
   period_days: 30,
   current_balance: 1490,
@@ -194,4 +202,4 @@ export const analytics = (overrides: Partial<UsageAnalytics> = {}): UsageAnalyti
   total_purchases: 500,
   usage_by_operation: [{ operation_type: 'clustering', credits: 10, count: 1, cost_usd: '0.10' }],
   ...overrides,
-});
+}) as UsageAnalytics;

@@ -1,6 +1,6 @@
 import { useCallback } from 'react';
 import { useCreditCosts } from '../services/billing.api';
-import { humanize } from './format';
+import { humanize } from '../lib/format';
 
 /**
  * One name per operation everywhere: the price list's display name ("Content writing"), or the code in
