@@ -664,6 +664,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/billing/credits/usage/{id}/reverse/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reverse metered usage
+         * @description Gives the credits of `units` of this usage (all that is left when omitted) back to the grants they were drawn from, as a `reversal` ledger row, within USAGE_REVERSAL_DAYS (default 30) of the usage. Credits that return to a grant that has already expired expire again at once (`credits_expired`). 409 past the window or beyond what is left to reverse: never more than was charged.
+         */
+        post: operations["billing_credits_usage_reverse_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/billing/credits/usage/export/": {
         parameters: {
             query?: never;
@@ -1333,6 +1353,8 @@ export interface components {
             readonly reference_id: string;
             /** Format: date-time */
             readonly created_at: string;
+            readonly units_reversed: number;
+            readonly credits_reversed: number;
         };
         DailyUsage: {
             /** Format: date */
@@ -1901,6 +1923,29 @@ export interface components {
             first_name: string;
             /** @default  */
             last_name: string;
+        };
+        Reversal: {
+            /** @description The `reversal` ledger row. */
+            id: number;
+            usage_log: components["schemas"]["CreditUsageLog"];
+            units: number;
+            /** @description Credits returned to the grants they came from. */
+            credits: number;
+            /** @description Of those, credits returned to a grant that had expired: they expired again at once. */
+            credits_expired: number;
+            readonly balance_after: number;
+            reason: string;
+            /** Format: date-time */
+            created_at: string;
+        };
+        /**
+         * @description Refuses any field it does not declare as writable, naming it: money, roles and ownership are never
+         *     silently ignored (DRF's default), so a client learns at once that it may not set them.
+         */
+        ReverseUsageRequest: {
+            /** @description All when omitted. */
+            units?: number | null;
+            reason: string;
         };
         /**
          * @description * `owner` - Owner
@@ -5062,6 +5107,90 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
+            };
+            /** @description Throttled */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    billing_credits_usage_reverse_create: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Repeats with the same key and body replay the first response; another body is a 422. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReverseUsageRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["Reversal"];
+                    };
+                };
+            };
+            /** @description Validation error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not found (including another tenant's objects) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not reversible. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Throttled */
             429: {

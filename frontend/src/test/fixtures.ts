@@ -153,6 +153,8 @@ export const usageLog = (overrides: Partial<UsageLog> = {}): UsageLog => ({
   operation_type: 'clustering',
   units: 1,
   credits_used: 10,
+  units_reversed: 0,
+  credits_reversed: 0,
   cost_usd: '0.10',
   cost_reported: true,
   model: 'gpt-x',
