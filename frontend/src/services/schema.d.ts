@@ -684,6 +684,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/billing/credits/usage/batch/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Meter up to 1,000 usage events at once
+         * @description Each event takes the single POST's fields and a required `reference_id` naming the job. The events are metered in order under one lock of the account and in one transaction, and each gets the answer it would have got alone: `created`, `replayed` (the reference_id was metered before with the same values; nothing is charged) or `refused` with a `reason`: `unknown_operation`, `insufficient_credits` (the events before it took the credits; later events are still tried), `cap` (a spending cap of the API key or the member would be passed) or `conflict` (the reference_id was metered with other values). Works with a member's JWT, an account API key (scope usage:write) and a platform key naming the account (X-Account or `account` in the body); one batch is for one account. Refused events leave no trace. A malformed event (a missing or invalid field) is a 400 for the whole batch, naming `events[i].field`, and nothing is written.
+         */
+        post: operations["billing_credits_usage_batch_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/billing/credits/usage/export/": {
         parameters: {
             query?: never;
@@ -756,6 +776,26 @@ export interface paths {
          * @description The invoice as a PDF: seller, buyer, lines, tax, total and status; a pending bank-transfer invoice also carries the bank details and the reference to quote.
          */
         get: operations["billing_invoices_pdf_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/billing/margin/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Margin per operation type, account and month (platform keys only)
+         * @description Revenue (the cost basis of the credits consumed, net of reversals), provider cost (the callers' `cost_usd`) and margin, grouped by `group_by` (any of operation_type, account, period as a comma list), for one account when X-Account names it, and days [since, until]. An operation type whose margin falls below the floor staff set is flagged `below_floor`. Members and account keys get 403: tenants never see the platform's costs.
+         */
+        get: operations["billing_margin_list"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1226,6 +1266,54 @@ export interface components {
             /** Format: date-time */
             readonly created_at: string;
         };
+        /** @description One event: the single POST's fields, with the reference_id that names the job required. */
+        BatchEventRequest: {
+            operation_type: string;
+            /** @default 1 */
+            units: number;
+            /**
+             * Format: decimal
+             * @description The provider's cost in USD; omitted or null means not reported (cost_reported=false).
+             */
+            cost_usd?: string | null;
+            /** @default  */
+            model: string;
+            tokens_input?: number | null;
+            tokens_output?: number | null;
+            reference_id: string;
+            /** @description Free-form JSON object stored with the log: at most USAGE_METADATA_MAX_BYTES (16384) bytes as compact UTF-8 JSON, USAGE_METADATA_MAX_DEPTH (10) levels deep, no NUL character or lone surrogate in keys or strings; otherwise a 400 naming `metadata`. */
+            metadata?: {
+                [key: string]: unknown;
+            };
+        };
+        BatchEventResult: {
+            /** @description The event's position in the request, from 0. */
+            index: number;
+            reference_id: string;
+            status: components["schemas"]["BatchEventResultStatusEnum"];
+            /**
+             * @description Why a refused event was refused; empty otherwise.
+             *
+             *     * `` -
+             *     * `unknown_operation` - unknown_operation
+             *     * `insufficient_credits` - insufficient_credits
+             *     * `cap` - cap
+             *     * `conflict` - conflict
+             */
+            reason: components["schemas"]["ReasonEnum"] | components["schemas"]["BlankEnum"];
+            message: string;
+            /** @description The usage log: new, or the replayed one. */
+            usage: components["schemas"]["CreditUsageLog"] | null;
+        };
+        /**
+         * @description * `created` - created
+         *     * `replayed` - replayed
+         *     * `refused` - refused
+         * @enum {string}
+         */
+        BatchEventResultStatusEnum: "created" | "replayed" | "refused";
+        /** @enum {unknown} */
+        BlankEnum: "";
         /**
          * @description Refuses any field it does not declare as writable, naming it: money, roles and ownership are never
          *     silently ignored (DRF's default), so a client learns at once that it may not set them.
@@ -1558,6 +1646,26 @@ export interface components {
             email: string;
             password: string;
         };
+        MarginRow: {
+            operation_type: string | null;
+            account_id: number | null;
+            account_name: string | null;
+            /** Format: date */
+            period: string | null;
+            calls: number;
+            credits: number;
+            /** Format: decimal */
+            revenue: string;
+            /** Format: decimal */
+            provider_cost: string;
+            /** Format: decimal */
+            margin: string;
+            /** Format: decimal */
+            margin_pct: string | null;
+            /** Format: decimal */
+            floor: string | null;
+            below_floor: boolean;
+        };
         Me: {
             user: components["schemas"]["User"];
             account: components["schemas"]["Account"];
@@ -1879,6 +1987,28 @@ export interface components {
             invoice: components["schemas"]["Invoice"];
             payment: components["schemas"]["Payment"];
             readonly next_action: components["schemas"]["NextAction"];
+        };
+        /**
+         * @description * `` -
+         *     * `unknown_operation` - unknown_operation
+         *     * `insufficient_credits` - insufficient_credits
+         *     * `cap` - cap
+         *     * `conflict` - conflict
+         * @enum {string}
+         */
+        ReasonEnum: "unknown_operation" | "insufficient_credits" | "cap" | "conflict";
+        /**
+         * @description Refuses any field it does not declare as writable, naming it: money, roles and ownership are never
+         *     silently ignored (DRF's default), so a client learns at once that it may not set them.
+         */
+        RecordUsageBatchRequest: {
+            events: components["schemas"]["BatchEventRequest"][];
+        };
+        RecordUsageBatchResult: {
+            created: number;
+            replayed: number;
+            refused: number;
+            results: components["schemas"]["BatchEventResult"][];
         };
         /**
          * @description Refuses any field it does not declare as writable, naming it: money, roles and ownership are never
@@ -5203,6 +5333,81 @@ export interface operations {
             };
         };
     };
+    billing_credits_usage_batch_create: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Repeats with the same key and body replay the first response; another body is a 422. */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RecordUsageBatchRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["RecordUsageBatchResult"];
+                    };
+                };
+            };
+            /** @description Validation error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not found (including another tenant's objects) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Throttled */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
     billing_credits_usage_export_retrieve: {
         parameters: {
             query?: {
@@ -5432,6 +5637,79 @@ export interface operations {
                 };
                 content: {
                     "application/pdf": string;
+                };
+            };
+            /** @description Validation error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not found (including another tenant's objects) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Throttled */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    billing_margin_list: {
+        parameters: {
+            query?: {
+                group_by?: string;
+                operation_type?: string;
+                since?: string;
+                until?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["MarginRow"][];
+                    };
                 };
             };
             /** @description Validation error */
