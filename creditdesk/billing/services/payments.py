@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
 from creditdesk.billing.models import CreditGrant, CreditTransaction, Invoice, Payment, PaymentMethod
 from creditdesk.billing.services.ledger import DuplicateLedgerReference, claw_back_credits, grant_credits
 from creditdesk.core.errors import ApplicationError, ErrorCode, NotFound, ValidationFailed
+from creditdesk.core.mail import send_templated_mail
 from creditdesk.core.money import format_money
 from creditdesk.events.services import emit
 from creditdesk.tenancy.audit import record_audit
@@ -568,21 +568,21 @@ def send_receipt(*, payment_id: int) -> None:
     recipients = receipt_recipients(account=payment.account)
     if not recipients:
         return
-    lines = "\n".join(
-        f"  {item['description']}: {format_money(Decimal(item['amount']), invoice.currency)}"
-        for item in invoice.line_items
-    )
-    send_mail(
+    send_templated_mail(
         subject=f"Receipt for {invoice.invoice_number}",
-        message=(
-            f"Thank you for your purchase.\n\n"
-            f"Invoice {invoice.invoice_number}, paid {invoice.paid_at:%Y-%m-%d}\n{lines}\n"
-            f"  Subtotal: {format_money(invoice.subtotal, invoice.currency)}\n"
-            f"  Tax: {format_money(invoice.tax_amount, invoice.currency)}\n"
-            f"  Total paid: {format_money(invoice.total_amount, invoice.currency)}\n\n"
-            f"{invoice.credits} credits were added to {payment.account.name}.\n"
-            f"Invoices: {settings.SITE_URL}/account/billing\n"
-        ),
-        from_email=None,
-        recipient_list=recipients,
+        template="billing/mail/receipt.txt",
+        context={
+            "invoice": invoice,
+            "paid_on": f"{invoice.paid_at:%Y-%m-%d}",
+            "lines": [
+                (item["description"], format_money(Decimal(item["amount"]), invoice.currency))
+                for item in invoice.line_items
+            ],
+            "subtotal": format_money(invoice.subtotal, invoice.currency),
+            "tax": format_money(invoice.tax_amount, invoice.currency),
+            "total": format_money(invoice.total_amount, invoice.currency),
+            "account_name": payment.account.name,
+            "invoices_url": f"{settings.SITE_URL}/account/billing",
+        },
+        recipients=recipients,
     )
