@@ -26,6 +26,7 @@ from creditdesk.billing.models import Payment, PaymentMethod, StripeEvent
 from creditdesk.billing.services import payments
 from creditdesk.core.exceptions import json_error_response
 from creditdesk.core.money import minor_units
+from creditdesk.tenancy.audit import AuditAction
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +58,7 @@ def _session_expired(payment: Payment, session: dict[str, Any], source: str) -> 
         reason="The checkout expired before it was paid.",
         source=source,
         only_from=frozenset({Payment.Status.PENDING}),
-        audit_action="payment.expired",
+        audit_action=AuditAction.PAYMENT_EXPIRED,
     )
 
 

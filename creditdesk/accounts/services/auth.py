@@ -26,7 +26,7 @@ from creditdesk.accounts.text import has_control_characters
 from creditdesk.billing.models import Plan
 from creditdesk.billing.services.grants import grant_signup_credits
 from creditdesk.core.errors import ApplicationError, ValidationFailed
-from creditdesk.tenancy.audit import record_audit
+from creditdesk.tenancy.audit import AuditAction, record_audit
 from creditdesk.tenancy.authentication import is_active_member
 from creditdesk.tenancy.roles import Role
 
@@ -111,7 +111,7 @@ def register_account(
                 record_audit(
                     account=account,
                     actor=user,
-                    action="account.registered",
+                    action=AuditAction.ACCOUNT_REGISTERED,
                     target=account.slug,
                     ip_address=ip,
                 )
@@ -185,7 +185,9 @@ def login(*, email: str, password: str, ip: str | None = None) -> User:
     limits.reset(**failures)
     user.last_login = timezone.now()
     user.save(update_fields=["last_login"])
-    record_audit(account=user.account, actor=user, action="auth.login", target=user.email, ip_address=ip)
+    record_audit(
+        account=user.account, actor=user, action=AuditAction.AUTH_LOGIN, target=user.email, ip_address=ip
+    )
     return user
 
 
@@ -195,7 +197,9 @@ def _record_failed_login(*, email: str, ip: str | None) -> None:
     if account_id is None:
         logger.info("failed sign-in for an address with no account from %s", ip)
         return
-    record_audit(account=Account(pk=account_id), action="auth.login_failed", target=email, ip_address=ip)
+    record_audit(
+        account=Account(pk=account_id), action=AuditAction.AUTH_LOGIN_FAILED, target=email, ip_address=ip
+    )
 
 
 # --- Sessions ---------------------------------------------------------------------------------------------
@@ -230,7 +234,9 @@ def change_password(*, user: User, current_password: str, new_password: str, ip:
     with transaction.atomic():
         user.set_password(new_password)
         user.save(update_fields=["password", "token_version"])
-        record_audit(account=user.account, actor=user, action="auth.password_changed", ip_address=ip)
+        record_audit(
+            account=user.account, actor=user, action=AuditAction.AUTH_PASSWORD_CHANGED, ip_address=ip
+        )
     return user
 
 
@@ -258,7 +264,9 @@ def request_password_reset(*, email: str, ip: str | None = None) -> None:
         return
     uid = urlsafe_base64_encode(force_bytes(user.pk))
     token = _reset_tokens.make_token(user)
-    record_audit(account=user.account, actor=user, action="auth.password_reset_requested", ip_address=ip)
+    record_audit(
+        account=user.account, actor=user, action=AuditAction.AUTH_PASSWORD_RESET_REQUESTED, ip_address=ip
+    )
     send_password_reset_mail(user=user, uid=uid, token=token)
 
 
@@ -277,5 +285,5 @@ def confirm_password_reset(*, uid: str, token: str, password: str, ip: str | Non
         validate_new_password(password, user=user)
         user.set_password(password)  # changes the hash the reset token was made from: the link dies
         user.save(update_fields=["password", "token_version"])
-        record_audit(account=user.account, actor=user, action="auth.password_reset", ip_address=ip)
+        record_audit(account=user.account, actor=user, action=AuditAction.AUTH_PASSWORD_RESET, ip_address=ip)
     return user

@@ -5,7 +5,7 @@ from typing import Any
 from django.db import transaction
 
 from creditdesk.accounts.models import Account, User
-from creditdesk.tenancy.audit import record_audit
+from creditdesk.tenancy.audit import AuditAction, record_audit
 
 EDITABLE_SETTINGS = (
     "name",
@@ -31,7 +31,11 @@ def update_profile(*, user: User, data: dict[str, Any], ip: str | None = None) -
                 setattr(user, field, value.strip())
             user.save(update_fields=list(data))
             record_audit(
-                account=user.account, actor=user, action="profile.updated", changes=changes, ip_address=ip
+                account=user.account,
+                actor=user,
+                action=AuditAction.PROFILE_UPDATED,
+                changes=changes,
+                ip_address=ip,
             )
     return user
 
@@ -60,7 +64,7 @@ def update_account_settings(
             record_audit(
                 account=account,
                 actor=actor,
-                action="settings.updated",
+                action=AuditAction.SETTINGS_UPDATED,
                 target=account.slug,
                 changes=changes,
                 ip_address=ip,

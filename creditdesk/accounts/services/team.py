@@ -17,7 +17,7 @@ from creditdesk.accounts.tokens import revoke_refresh_tokens
 from creditdesk.core.errors import NotFound, PermissionDenied, ValidationFailed
 from creditdesk.events.services import emit
 from creditdesk.tenancy.api_keys import note_creator_removed
-from creditdesk.tenancy.audit import record_audit
+from creditdesk.tenancy.audit import AuditAction, record_audit
 from creditdesk.tenancy.roles import MANAGERS, Role
 
 
@@ -128,7 +128,7 @@ def invite_member(
         record_audit(
             account=account,
             actor=inviter,
-            action="team.invited",
+            action=AuditAction.TEAM_INVITED,
             target=email,
             changes={"role": role},
             ip_address=ip,
@@ -169,7 +169,7 @@ def resend_invitation(
         record_audit(
             account=account,
             actor=actor,
-            action="team.invitation_resent",
+            action=AuditAction.TEAM_INVITATION_RESENT,
             target=invitation.email,
             ip_address=ip,
         )
@@ -196,7 +196,7 @@ def revoke_invitation(*, account: Account, actor: User, invitation_id: Any, ip: 
         record_audit(
             account=account,
             actor=actor,
-            action="team.invitation_revoked",
+            action=AuditAction.TEAM_INVITATION_REVOKED,
             target=invitation.email,
             ip_address=ip,
         )
@@ -250,7 +250,7 @@ def accept_invitation(
         record_audit(
             account=invitation.account,
             actor=member,
-            action="team.invitation_accepted",
+            action=AuditAction.TEAM_INVITATION_ACCEPTED,
             target=member.email,
             ip_address=ip,
         )
@@ -280,7 +280,7 @@ def change_member_role(
             record_audit(
                 account=account,
                 actor=actor,
-                action="team.role_changed",
+                action=AuditAction.TEAM_ROLE_CHANGED,
                 target=member.email,
                 changes={"role": {"from": member.role, "to": role}},
                 ip_address=ip,
@@ -306,7 +306,9 @@ def remove_member(*, account: Account, actor: User, member_id: Any, ip: str | No
             revoked_at=timezone.now()
         )
         revoke_refresh_tokens(member)
-        record_audit(account=account, actor=actor, action="team.removed", target=member.email, ip_address=ip)
+        record_audit(
+            account=account, actor=actor, action=AuditAction.TEAM_REMOVED, target=member.email, ip_address=ip
+        )
         emit(
             account=account,
             type="member.removed",
