@@ -17,7 +17,7 @@ from rest_framework.exceptions import Throttled
 from creditdesk.accounts import limits
 from creditdesk.accounts.models import Account, Invitation, User
 from creditdesk.billing.services.ledger import InsufficientCredits, adjust_credits
-from creditdesk.tenancy.audit import client_ip, record_audit
+from creditdesk.tenancy.audit import AuditAction, client_ip, record_audit
 
 
 def _too_many_attempts(wait: float | None) -> HttpResponse:
@@ -68,7 +68,7 @@ admin.site.login = throttled_login(admin.site.login)  # type: ignore[method-assi
 class AuditedAdminMixin:
     """Staff changes land in the account's own audit log (owners see them), not only in Django's."""
 
-    audit_action: str
+    audit_actions: dict[str, AuditAction]  # by verb: added, changed
 
     def audited_account(self, obj: Any) -> Account | None:
         raise NotImplementedError
@@ -80,7 +80,7 @@ class AuditedAdminMixin:
         record_audit(
             account=account,
             actor=request.user,
-            action=f"{self.audit_action}_{verb}",
+            action=self.audit_actions[verb],
             target=str(obj)[:255],
             changes={"admin": message},
             ip_address=client_ip(request),
@@ -110,7 +110,7 @@ class AdjustCreditsForm(forms.Form):
 
 @admin.register(Account)
 class AccountAdmin(AuditedAdminMixin, admin.ModelAdmin):
-    audit_action = "admin.account"
+    audit_actions = {"added": AuditAction.ADMIN_ACCOUNT_ADDED, "changed": AuditAction.ADMIN_ACCOUNT_CHANGED}
     list_display = ["name", "slug", "plan", "credits", "is_active", "created_at"]
     list_filter = ["plan", "is_active"]
     # A member's email finds their account: operators are usually given a person, not a company.
@@ -145,7 +145,7 @@ class AccountAdmin(AuditedAdminMixin, admin.ModelAdmin):
                 record_audit(
                     account=account,
                     actor=request.user,
-                    action="credits.adjusted",
+                    action=AuditAction.CREDITS_ADJUSTED,
                     target=account.slug,
                     changes={"amount": amount, "reason": reason},
                     ip_address=client_ip(request),
@@ -164,7 +164,7 @@ class AccountAdmin(AuditedAdminMixin, admin.ModelAdmin):
 
 @admin.register(User)
 class UserAdmin(AuditedAdminMixin, DjangoUserAdmin):
-    audit_action = "admin.user"
+    audit_actions = {"added": AuditAction.ADMIN_USER_ADDED, "changed": AuditAction.ADMIN_USER_CHANGED}
     ordering = ["email"]
     list_display = ["email", "account", "role", "is_active", "is_staff", "date_joined"]
     list_filter = ["role", "is_active", "is_staff"]

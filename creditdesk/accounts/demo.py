@@ -10,8 +10,8 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from creditdesk.accounts import services
 from creditdesk.accounts.models import Account, User
+from creditdesk.accounts.services import auth, team
 from creditdesk.billing.demo import create_demo_purchases
 from creditdesk.billing.models import CreditUsageLog, Plan
 from creditdesk.billing.services.holds import create_hold
@@ -51,7 +51,7 @@ def seed_demo(*, stdout: Any = None) -> tuple[Account, bool]:
     if existing is not None and existing.account is not None:
         return existing.account, False
     with transaction.atomic():
-        owner, account = services.register_account(
+        owner, account = auth.register_account(
             email=DEMO_EMAIL,
             password=demo_password(),
             account_name=DEMO_ACCOUNT,
@@ -78,7 +78,7 @@ def seed_demo(*, stdout: Any = None) -> tuple[Account, bool]:
 
 
 def _add_member(*, account: Account, owner: User, email: str, first: str, last: str, role: str) -> User:
-    _invitation, token = services.invite_member(
+    _invitation, token = team.invite_member(
         account=account,
         inviter=owner,
         email=email,
@@ -87,7 +87,7 @@ def _add_member(*, account: Account, owner: User, email: str, first: str, last: 
         role=role,
         send_email=False,  # accepted on the next line: an invitation email would only be noise
     )
-    return services.accept_invitation(token=token, password=demo_password())
+    return team.accept_invitation(token=token, password=demo_password())
 
 
 def _history_start() -> datetime:

@@ -2,7 +2,7 @@ import pycountry
 from rest_framework import serializers
 
 from creditdesk.accounts.models import Account, Invitation, User
-from creditdesk.accounts.services import EDITABLE_SETTINGS
+from creditdesk.accounts.services.settings import EDITABLE_SETTINGS
 from creditdesk.accounts.text import PlainTextField, refuse_control_characters
 from creditdesk.billing.models import Plan
 from creditdesk.core.serializers import StrictInputSerializer, StrictModelSerializer

@@ -26,7 +26,7 @@ from rest_framework_simplejwt.utils import datetime_from_epoch
 
 from creditdesk.accounts.models import User
 from creditdesk.core.errors import ApplicationError
-from creditdesk.tenancy.audit import record_audit
+from creditdesk.tenancy.audit import AuditAction, record_audit
 from creditdesk.tenancy.authentication import TOKEN_VERSION_CLAIM, is_active_member
 
 AUTH_TIME_CLAIM = "auth_time"
@@ -95,7 +95,7 @@ def _audit_reuse(raw: str, ip: str | None) -> None:
     )
     user = outstanding.user if outstanding is not None else None
     if user is not None and user.account is not None:
-        record_audit(account=user.account, actor=user, action="auth.refresh_reused", ip_address=ip)
+        record_audit(account=user.account, actor=user, action=AuditAction.AUTH_REFRESH_REUSED, ip_address=ip)
 
 
 def _claim(token: RefreshToken, name: str, default: Any) -> Any:
@@ -133,11 +133,14 @@ def rotate_refresh_token(*, raw: str, ip: str | None = None) -> tuple[User, Toke
             ):
                 raise TokenRefused(REFUSED)
             pair = issue_tokens(user, auth_time=auth_time)
-            record_audit(account=user.account, actor=user, action="auth.refresh", ip_address=ip)
+            record_audit(account=user.account, actor=user, action=AuditAction.AUTH_REFRESH, ip_address=ip)
     if reused_by is not None:
         if reused_by.account is not None:
             record_audit(
-                account=reused_by.account, actor=reused_by, action="auth.refresh_reused", ip_address=ip
+                account=reused_by.account,
+                actor=reused_by,
+                action=AuditAction.AUTH_REFRESH_REUSED,
+                ip_address=ip,
             )
         raise TokenRefused(REFUSED)
     return user, pair
@@ -149,7 +152,7 @@ def blacklist_refresh_token(*, raw: str, ip: str | None = None) -> None:
     token.blacklist()
     user = User.objects.select_related("account").filter(pk=token.get(api_settings.USER_ID_CLAIM)).first()
     if user is not None and user.account is not None:
-        record_audit(account=user.account, actor=user, action="auth.logout", ip_address=ip)
+        record_audit(account=user.account, actor=user, action=AuditAction.AUTH_LOGOUT, ip_address=ip)
 
 
 def revoke_refresh_tokens(user: User) -> None:

@@ -7,7 +7,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from creditdesk.accounts import selectors, services, tokens
+from creditdesk.accounts import selectors
 from creditdesk.accounts.filters import AuditLogFilter
 from creditdesk.accounts.models import User
 from creditdesk.accounts.serializers import (
@@ -33,6 +33,8 @@ from creditdesk.accounts.serializers import (
     TokenPairSerializer,
     UserSerializer,
 )
+from creditdesk.accounts.services import auth, team
+from creditdesk.accounts.services import settings as account_settings
 from creditdesk.core.serializers import validated
 from creditdesk.core.throttling import LoginIPThrottle
 from creditdesk.tenancy.audit import client_ip
@@ -56,7 +58,7 @@ RESET_SENT = "If the address has an account, a reset link is on its way."
 
 
 def session_payload(user: User) -> dict:
-    pair = tokens.issue_tokens(user)
+    pair = auth.start_session(user=user)
     return {
         "access": pair.access,
         "refresh": pair.refresh,
@@ -84,7 +86,7 @@ class RegisterView(NeverStoredMixin, APIView):
     @extend_schema(request=RegisterSerializer, responses={201: SessionSerializer})
     def post(self, request: Request) -> Response:
         data = validated(RegisterSerializer, request.data)
-        user, _account = services.register_account(**data, ip=client_ip(request))
+        user, _account = auth.register_account(**data, ip=client_ip(request))
         return Response(session_payload(user), status=status.HTTP_201_CREATED)
 
 
@@ -104,7 +106,7 @@ class LoginView(NeverStoredMixin, APIView):
     )
     def post(self, request: Request) -> Response:
         data = validated(LoginSerializer, request.data)
-        user = services.login(email=data["email"], password=data["password"], ip=client_ip(request))
+        user = auth.login(email=data["email"], password=data["password"], ip=client_ip(request))
         return Response(session_payload(user))
 
 
@@ -124,7 +126,7 @@ class RefreshView(NeverStoredMixin, APIView):
     )
     def post(self, request: Request) -> Response:
         data = validated(RefreshSerializer, request.data)
-        _user, pair = tokens.rotate_refresh_token(raw=data["refresh"], ip=client_ip(request))
+        pair = auth.refresh_session(raw_refresh=data["refresh"], ip=client_ip(request))
         return Response({"access": pair.access, "refresh": pair.refresh})
 
 
@@ -144,7 +146,7 @@ class LogoutView(NeverStoredMixin, APIView):
     @extend_schema(request=RefreshSerializer, responses={200: None})
     def post(self, request: Request) -> Response:
         data = validated(RefreshSerializer, request.data)
-        tokens.blacklist_refresh_token(raw=data["refresh"], ip=client_ip(request))
+        auth.end_session(raw_refresh=data["refresh"], ip=client_ip(request))
         return Response(None)
 
 
@@ -172,7 +174,7 @@ class MeView(APIView):
     )
     def patch(self, request: TenantRequest) -> Response:
         data = validated(ProfileUpdateSerializer, request.data)
-        user = services.update_profile(user=request.user, data=data, ip=client_ip(request))
+        user = account_settings.update_profile(user=request.user, data=data, ip=client_ip(request))
         return Response(
             {"user": UserSerializer(user).data, "account": AccountSerializer(request.account).data}
         )
@@ -192,7 +194,7 @@ class PasswordChangeView(NeverStoredMixin, APIView):
     )
     def post(self, request: TenantRequest) -> Response:
         data = validated(PasswordChangeSerializer, request.data)
-        user = services.change_password(user=request.user, **data, ip=client_ip(request))
+        user = auth.change_password(user=request.user, **data, ip=client_ip(request))
         return Response(session_payload(user))
 
 
@@ -212,7 +214,7 @@ class PasswordResetRequestView(NeverStoredMixin, APIView):
     )
     def post(self, request: Request) -> Response:
         data = validated(PasswordResetRequestSerializer, request.data)
-        services.request_password_reset(email=data["email"], ip=client_ip(request))
+        auth.request_password_reset(email=data["email"], ip=client_ip(request))
         return Response({"detail": RESET_SENT})
 
 
@@ -229,7 +231,7 @@ class PasswordResetConfirmView(NeverStoredMixin, APIView):
     )
     def post(self, request: Request) -> Response:
         data = validated(PasswordResetConfirmSerializer, request.data)
-        services.confirm_password_reset(**data, ip=client_ip(request))
+        auth.confirm_password_reset(**data, ip=client_ip(request))
         return Response({"detail": "Your password is set: sign in with it."})
 
 
@@ -251,7 +253,7 @@ class AcceptInvitationView(NeverStoredMixin, APIView):
     @extend_schema(request=AcceptInvitationSerializer, responses=SessionSerializer)
     def post(self, request: Request) -> Response:
         data = validated(AcceptInvitationSerializer, request.data)
-        user = services.accept_invitation(**data, ip=client_ip(request))
+        user = team.accept_invitation(**data, ip=client_ip(request))
         return Response(session_payload(user))
 
 
@@ -273,7 +275,7 @@ class InvitationLookupView(NeverStoredMixin, APIView):
     )
     def get(self, request: Request) -> Response:
         token = validated(InvitationLookupQuerySerializer, request.query_params.dict())["token"]
-        return Response(InvitationLookupSerializer(services.lookup_invitation(token=token)).data)
+        return Response(InvitationLookupSerializer(team.lookup_invitation(token=token)).data)
 
 
 @extend_schema_view(
@@ -306,7 +308,7 @@ class AccountSettingsView(APIView):
             instance=request.account, data=request.data, partial=True
         )
         serializer.is_valid(raise_exception=True)
-        account = services.update_account_settings(
+        account = account_settings.update_account_settings(
             account=request.account, actor=request.user, data=serializer.validated_data, ip=client_ip(request)
         )
         return Response(AccountSerializer(account).data)
@@ -336,7 +338,7 @@ class TeamListView(AccountScopedMixin, ListAPIView):
     )
     def post(self, request: TenantRequest) -> Response:
         data = validated(InviteSerializer, request.data)
-        invitation, _token = services.invite_member(
+        invitation, _token = team.invite_member(
             account=request.account, inviter=request.user, ip=client_ip(request), **data
         )
         return Response(InvitationSerializer(invitation).data, status=status.HTTP_201_CREATED)
@@ -364,7 +366,7 @@ class InvitationResendView(APIView):
         responses=InvitationSerializer,
     )
     def post(self, request: TenantRequest, invitation_id: int) -> Response:
-        invitation = services.resend_invitation(
+        invitation = team.resend_invitation(
             account=request.account, actor=request.user, invitation_id=invitation_id, ip=client_ip(request)
         )
         return Response(InvitationSerializer(invitation).data)
@@ -379,7 +381,7 @@ class InvitationView(APIView):
         responses={200: None},
     )
     def delete(self, request: TenantRequest, invitation_id: int) -> Response:
-        services.revoke_invitation(
+        team.revoke_invitation(
             account=request.account, actor=request.user, invitation_id=invitation_id, ip=client_ip(request)
         )
         return Response(None)
@@ -408,7 +410,7 @@ class TeamMemberView(APIView):
     @extend_schema(request=RoleSerializer, responses=UserSerializer)
     def patch(self, request: TenantRequest, member_id: int) -> Response:
         data = validated(RoleSerializer, request.data)
-        member = services.change_member_role(
+        member = team.change_member_role(
             account=request.account,
             actor=request.user,
             member_id=member_id,
@@ -419,7 +421,7 @@ class TeamMemberView(APIView):
 
     @extend_schema(responses={200: None})
     def delete(self, request: TenantRequest, member_id: int) -> Response:
-        services.remove_member(
+        team.remove_member(
             account=request.account, actor=request.user, member_id=member_id, ip=client_ip(request)
         )
         return Response(None)

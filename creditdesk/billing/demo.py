@@ -5,6 +5,7 @@ from typing import Any
 from creditdesk.billing.models import CreditPackage, Payment, PaymentMethod
 from creditdesk.billing.services.payments import mark_payment_succeeded
 from creditdesk.billing.services.purchases import purchase_package
+from creditdesk.tenancy.audit import AuditAction
 
 
 def _bank_transfer(*, account: Any, actor: Any, slug: str) -> Payment:
@@ -29,7 +30,7 @@ def create_demo_purchases(*, account: Any, actor: Any) -> list[Payment]:
     for slug in ["starter-pack", "growth-pack"]:
         payment = _bank_transfer(account=account, actor=actor, slug=slug)
         mark_payment_succeeded(
-            payment=payment, source="demo", audit_action="bank_transfer.approved", actor=None
+            payment=payment, source="demo", audit_action=AuditAction.BANK_TRANSFER_APPROVED, actor=None
         )
         payment.refresh_from_db()
         payments.append(payment)

@@ -14,6 +14,7 @@ the states that allow it (see services/payments.py).
 
 import logging
 from collections.abc import Callable
+from enum import StrEnum
 from typing import Any
 
 import stripe
@@ -24,8 +25,9 @@ from django.views.decorators.csrf import csrf_exempt
 
 from creditdesk.billing.models import Payment, PaymentMethod, StripeEvent
 from creditdesk.billing.services import payments
-from creditdesk.core.exceptions import json_error_response
+from creditdesk.core.exceptions import json_data_response, json_error_response
 from creditdesk.core.money import minor_units
+from creditdesk.tenancy.audit import AuditAction
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +59,7 @@ def _session_expired(payment: Payment, session: dict[str, Any], source: str) -> 
         reason="The checkout expired before it was paid.",
         source=source,
         only_from=frozenset({Payment.Status.PENDING}),
-        audit_action="payment.expired",
+        audit_action=AuditAction.PAYMENT_EXPIRED,
     )
 
 
@@ -158,24 +160,32 @@ def _event_summary(event_type: str, obj: dict[str, Any]) -> dict[str, Any]:
     return {"event_type": event_type, "event_object": summary}
 
 
-def process_stripe_event(*, event: dict[str, Any]) -> str:
-    """Applies a verified event once; returns "processed", "flagged" (did not match its payment, see the
-    module's docstring), "duplicate" or "ignored"."""
+class WebhookOutcome(StrEnum):
+    """What the webhook did with an event; answered to Stripe as `data.outcome`."""
+
+    PROCESSED = "processed"
+    FLAGGED = "flagged"  # did not match its payment (see the module's docstring)
+    DUPLICATE = "duplicate"
+    IGNORED = "ignored"  # a type we do not handle, or no payment of ours
+
+
+def process_stripe_event(*, event: dict[str, Any]) -> WebhookOutcome:
+    """Applies a verified event once and says what came of it."""
     event_id, event_type = str(event.get("id") or ""), str(event.get("type") or "")
     handler = HANDLERS.get(event_type)
     if handler is None or not event_id:
-        return "ignored"
+        return WebhookOutcome.IGNORED
     obj = (event.get("data") or {}).get("object") or {}
     with transaction.atomic(durable=True):
         payment = _payment_for(event_type, obj)
         if payment is None:
             logger.warning("stripe event %s (%s): no payment of ours; ignored", event_id, event_type)
-            return "ignored"
+            return WebhookOutcome.IGNORED
         try:
             with transaction.atomic():
                 StripeEvent.objects.create(event_id=event_id, event_type=event_type)
         except IntegrityError:
-            return "duplicate"
+            return WebhookOutcome.DUPLICATE
         source = f"stripe:{event_id}"
         check = CHECKS.get(event_type)
         reason = check(payment, obj) if check is not None else ""
@@ -183,9 +193,9 @@ def process_stripe_event(*, event: dict[str, Any]) -> str:
             payments.flag_for_review(
                 payment=payment, source=source, reason=reason, details=_event_summary(event_type, obj)
             )
-            return "flagged"
+            return WebhookOutcome.FLAGGED
         handler(payment, obj, source)
-    return "processed"
+    return WebhookOutcome.PROCESSED
 
 
 @csrf_exempt
@@ -208,4 +218,4 @@ def stripe_webhook(request: HttpRequest) -> JsonResponse:
     except ValueError:  # signed but not JSON: cannot be Stripe's
         return json_error_response(request, 400, "Invalid payload.")
     outcome = process_stripe_event(event=event.to_dict())
-    return JsonResponse({"success": True, "data": {"received": True, "outcome": outcome}})
+    return json_data_response({"received": True, "outcome": outcome})

@@ -87,3 +87,8 @@ def envelope_exception_handler(exc: Exception, context: dict) -> Response | None
 
 def json_error_response(request: HttpRequest, status: int, message: str) -> JsonResponse:
     return JsonResponse(error_body(request, message), status=status)
+
+
+def json_data_response(data: Any, status: int = 200) -> JsonResponse:
+    """The success envelope for a plain Django view (DRF views get it from the renderer)."""
+    return JsonResponse({"success": True, "data": data}, status=status)

@@ -7,7 +7,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from creditdesk.tenancy.api_keys import create_platform_key, key_audit_target
-from creditdesk.tenancy.audit import client_ip, record_audit
+from creditdesk.tenancy.audit import AuditAction, client_ip, record_audit
 from creditdesk.tenancy.models import ApiKey, ApiKeyScope, AuditLog
 
 
@@ -115,7 +115,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
                 record_audit(
                     account=api_key.account,
                     actor=request.user,
-                    action="api_key.revoked",
+                    action=AuditAction.API_KEY_REVOKED,
                     target=key_audit_target(api_key),
                     changes={"by_staff": True},
                     ip_address=client_ip(request),

@@ -18,7 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from creditdesk.core.errors import NotFound, ValidationFailed
-from creditdesk.tenancy.audit import record_audit
+from creditdesk.tenancy.audit import AuditAction, record_audit
 from creditdesk.tenancy.models import ApiKey, ApiKeyScope
 
 KEY_PREFIX = "cdk_live_"
@@ -111,7 +111,7 @@ def create_account_key(
         record_audit(
             account=account,
             actor=actor,
-            action="api_key.created",
+            action=AuditAction.API_KEY_CREATED,
             target=key_audit_target(api_key),
             changes={
                 "scopes": scopes,
@@ -176,7 +176,7 @@ def update_account_key(
             record_audit(
                 account=account,
                 actor=actor,
-                action="api_key.changed",
+                action=AuditAction.API_KEY_CHANGED,
                 target=key_audit_target(api_key),
                 changes=diff,
                 ip_address=ip,
@@ -194,7 +194,7 @@ def revoke_account_key(*, account: Any, actor: Any, key_id: Any, ip: str | None 
             record_audit(
                 account=account,
                 actor=actor,
-                action="api_key.revoked",
+                action=AuditAction.API_KEY_REVOKED,
                 target=key_audit_target(api_key),
                 ip_address=ip,
             )
@@ -210,7 +210,7 @@ def note_creator_removed(*, account: Any, member: Any, actor: Any, ip: str | Non
         record_audit(
             account=account,
             actor=actor,
-            action="api_key.creator_removed",
+            action=AuditAction.API_KEY_CREATOR_REMOVED,
             target=key_audit_target(api_key),
             changes={"created_by": member.email, "still_active": not api_key.is_expired()},
             ip_address=ip,

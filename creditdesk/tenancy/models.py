@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from creditdesk.tenancy.audit import AuditAction
+
 
 class AuditLog(models.Model):
     """Who did what to which object of an account, from where. Append-only.
@@ -17,7 +19,7 @@ class AuditLog(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     actor_email = models.EmailField(blank=True)  # kept when the actor is later removed
-    action = models.CharField(max_length=64)
+    action = models.CharField(max_length=64, choices=AuditAction.choices)
     target = models.CharField(max_length=255, blank=True)
     changes = models.JSONField(default=dict, blank=True)
     ip_address = models.GenericIPAddressField(null=True, blank=True)

@@ -33,7 +33,7 @@ def unique(prefix: str) -> str:
 
 def make_tenant(*, credits: int = 0, name: str = "", roles: tuple[str, ...] = ("owner",)) -> Tenant:
     """An account with exactly `credits` (beyond the sign-up grant taken back) and one member per role."""
-    from creditdesk.accounts.services import register_account
+    from creditdesk.accounts.services.auth import register_account
     from creditdesk.billing.services.ledger import claw_back_credits, grant_credits
 
     label = name or unique("tenant-")

@@ -179,7 +179,7 @@ def rows_of(tenant: Tenant) -> dict[str, set[int]]:
 
 
 def pending_invitation(tenant: Tenant, label: str) -> Any:
-    from creditdesk.accounts.services import invite_member
+    from creditdesk.accounts.services.team import invite_member
 
     invitation, _token = invite_member(
         account=tenant.account,
@@ -273,7 +273,7 @@ def snapshot(account_id: int) -> str:
 
 def providers(world: World) -> dict[str, Callable[[], Any]]:
     """Field values that make a request valid: fresh tokens, unique emails, real credentials."""
-    from creditdesk.accounts.services import invite_member
+    from creditdesk.accounts.services.team import invite_member
 
     a = world.a
     login_user = a.members["member"]

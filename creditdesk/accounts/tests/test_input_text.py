@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(autouse=True)
 def _run_on_commit_hooks(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("creditdesk.accounts.services.transaction.on_commit", lambda hook, **kw: hook())
+    monkeypatch.setattr("creditdesk.accounts.services.team.transaction.on_commit", lambda hook, **kw: hook())
 
 
 @pytest.mark.parametrize(

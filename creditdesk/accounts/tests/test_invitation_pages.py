@@ -25,7 +25,7 @@ def _fresh_throttle_counters() -> None:
 
 @pytest.fixture(autouse=True)
 def _run_on_commit_hooks(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("creditdesk.accounts.services.transaction.on_commit", lambda hook, **kw: hook())
+    monkeypatch.setattr("creditdesk.accounts.services.team.transaction.on_commit", lambda hook, **kw: hook())
 
 
 def invite(client: APIClient, email: str = "new@acme.test", role: str = "member") -> dict:

@@ -23,7 +23,7 @@ INVITATION_FIELDS = {"id", "email", "role", "status", "invited_by_email", "creat
 
 @pytest.fixture(autouse=True)
 def _run_on_commit_hooks_and_fresh_counters(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("creditdesk.accounts.services.transaction.on_commit", lambda hook, **kw: hook())
+    monkeypatch.setattr("creditdesk.accounts.services.team.transaction.on_commit", lambda hook, **kw: hook())
     cache.clear()
 
 

@@ -6,7 +6,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from creditdesk.accounts.models import Account
-from creditdesk.tenancy.audit import record_audit
+from creditdesk.tenancy.audit import AuditAction, record_audit
 from creditdesk.tenancy.roles import Role
 
 pytestmark = pytest.mark.django_db
@@ -20,7 +20,7 @@ def team(account: Account, owner: object, make_member: Callable) -> None:
     for role in (Role.ADMIN, Role.MEMBER, Role.VIEWER):
         make_member(account, role)
     for n in range(3):
-        record_audit(account=account, action="bench.test", actor=owner, target=f"thing {n}")
+        record_audit(account=account, action=AuditAction.SETTINGS_UPDATED, actor=owner, target=f"thing {n}")
 
 
 @pytest.mark.usefixtures("team")

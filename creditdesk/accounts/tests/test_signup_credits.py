@@ -2,7 +2,7 @@
 
 import pytest
 
-from creditdesk.accounts import services as account_services
+from creditdesk.accounts.services import auth as account_auth
 from creditdesk.billing.models import CreditGrant
 from creditdesk.billing.services.grants import next_period_start
 from creditdesk.billing.services.subscriptions import grant_monthly_credits
@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_a_new_account_gets_its_first_month_once_even_when_the_monthly_job_runs_that_month(db) -> None:
-    _user, account = account_services.register_account(
+    _user, account = account_auth.register_account(
         email="new@startup.io", password="correct-horse-battery-staple", account_name="Startup"
     )
     report = grant_monthly_credits()

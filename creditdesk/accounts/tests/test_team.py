@@ -18,7 +18,7 @@ ACCEPT = "/api/v1/auth/invitations/accept/"
 @pytest.fixture(autouse=True)
 def _run_on_commit_hooks(monkeypatch: pytest.MonkeyPatch) -> None:
     """Invitation mail leaves on commit; the test transaction never commits, so send it at once."""
-    monkeypatch.setattr("creditdesk.accounts.services.transaction.on_commit", lambda hook, **kw: hook())
+    monkeypatch.setattr("creditdesk.accounts.services.team.transaction.on_commit", lambda hook, **kw: hook())
 
 
 def invite(client: APIClient, email: str = "new@acme.test", **extra: str) -> object:

@@ -26,7 +26,7 @@ from django.utils import timezone
 from creditdesk.billing.models import CreditUsageLog
 from creditdesk.core.errors import ApplicationError, ErrorCode, NotFound, ValidationFailed
 from creditdesk.tenancy.api_keys import update_account_key
-from creditdesk.tenancy.audit import record_audit
+from creditdesk.tenancy.audit import AuditAction, record_audit
 from creditdesk.tenancy.models import ApiKey, MemberCreditCap, SpendingCounter
 
 COUNTER_TABLE = SpendingCounter._meta.db_table
@@ -259,7 +259,7 @@ def set_member_caps(
             record_audit(
                 account=account,
                 actor=actor,
-                action="member_cap.changed",
+                action=AuditAction.MEMBER_CAP_CHANGED,
                 target=member.email,
                 changes={
                     "daily_credit_cap": {"from": before[0], "to": after[0]},

@@ -13,16 +13,16 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
 from creditdesk.billing.models import CreditGrant, CreditTransaction, Invoice, Payment, PaymentMethod
 from creditdesk.billing.services.ledger import DuplicateLedgerReference, claw_back_credits, grant_credits
 from creditdesk.core.errors import ApplicationError, ErrorCode, NotFound, ValidationFailed
+from creditdesk.core.mail import send_templated_mail
 from creditdesk.core.money import format_money
 from creditdesk.events.services import emit
-from creditdesk.tenancy.audit import record_audit
+from creditdesk.tenancy.audit import AuditAction, record_audit
 from creditdesk.tenancy.roles import Role
 
 if TYPE_CHECKING:
@@ -82,7 +82,7 @@ def _lock_payment(payment_id: int) -> Payment:
 
 
 def _audit(
-    *, payment: Payment, action: str, actor: Any, source: str, ip_address: str | None, **changes: Any
+    *, payment: Payment, action: AuditAction, actor: Any, source: str, ip_address: str | None, **changes: Any
 ) -> None:
     record_audit(
         account=payment.account,
@@ -149,7 +149,7 @@ def abandon_payment(*, payment: Payment, reason: str, actor: Any, ip_address: st
         payment.save(update_fields=["status", "failure_reason", "updated_at"])
         _audit(
             payment=payment,
-            action="credits.purchase_failed",
+            action=AuditAction.CREDITS_PURCHASE_FAILED,
             actor=actor,
             source=payment.payment_method,
             ip_address=ip_address,
@@ -191,7 +191,7 @@ def mark_payment_succeeded(
     actor: Any = None,
     approved_by: Any = None,
     provider_payment_id: str = "",
-    audit_action: str = "payment.succeeded",
+    audit_action: AuditAction = AuditAction.PAYMENT_SUCCEEDED,
     ip_address: str | None = None,
 ) -> bool:
     """Grants the invoice's credits as a `purchase` and marks payment and invoice paid; False when the
@@ -279,7 +279,7 @@ def flag_payment_after_failure(*, payment: Payment, source: str) -> bool:
         logger.warning("payment %s: paid after it failed (%s); needs staff attention", payment.pk, source)
         _audit(
             payment=payment,
-            action="payment.paid_after_failure",
+            action=AuditAction.PAYMENT_PAID_AFTER_FAILURE,
             actor=None,
             source=source,
             ip_address=None,
@@ -298,7 +298,9 @@ def mark_payment_processing(*, payment: Payment, source: str, provider_payment_i
         if provider_payment_id:
             payment.provider_payment_id = provider_payment_id
         payment.save(update_fields=["status", "provider_payment_id", "updated_at"])
-        _audit(payment=payment, action="payment.processing", actor=None, source=source, ip_address=None)
+        _audit(
+            payment=payment, action=AuditAction.PAYMENT_PROCESSING, actor=None, source=source, ip_address=None
+        )
     return True
 
 
@@ -309,7 +311,7 @@ def fail_payment(
     source: str,
     actor: Any = None,
     only_from: frozenset[str] = OPEN_STATUSES,
-    audit_action: str = "payment.failed",
+    audit_action: AuditAction = AuditAction.PAYMENT_FAILED,
     ip_address: str | None = None,
 ) -> bool:
     """The money will not come: the payment fails and its invoice is void. False when not in `only_from`."""
@@ -381,7 +383,7 @@ def refund_payment(
         invoice.save(update_fields=["status", "refunded_at", "updated_at"])
         _audit(
             payment=payment,
-            action="payment.refunded",
+            action=AuditAction.PAYMENT_REFUNDED,
             actor=actor,
             source=source,
             ip_address=None,
@@ -400,7 +402,7 @@ def record_partial_refund(*, payment: Payment, source: str, amount_refunded: int
         payment = _lock_payment(payment.pk)
         _audit(
             payment=payment,
-            action="payment.partially_refunded",
+            action=AuditAction.PAYMENT_PARTIALLY_REFUNDED,
             actor=None,
             source=source,
             ip_address=None,
@@ -421,7 +423,7 @@ def flag_for_review(*, payment: Payment, source: str, reason: str, details: dict
         logger.warning("payment %s: %s (%s); flagged for staff, not acted on", payment.pk, reason, source)
         _audit(
             payment=payment,
-            action="payment.webhook_mismatch",
+            action=AuditAction.PAYMENT_WEBHOOK_MISMATCH,
             actor=None,
             source=source,
             ip_address=None,
@@ -452,7 +454,7 @@ def confirm_bank_transfer(
         payment.save(update_fields=["transfer_reference", "updated_at"])
         _audit(
             payment=payment,
-            action="bank_transfer.confirmed",
+            action=AuditAction.BANK_TRANSFER_CONFIRMED,
             actor=actor,
             source="customer",
             ip_address=ip_address,
@@ -478,7 +480,7 @@ def cancel_bank_transfer(
             source="customer",
             actor=actor,
             only_from=frozenset({Status.PENDING_APPROVAL}),
-            audit_action="bank_transfer.cancelled",
+            audit_action=AuditAction.BANK_TRANSFER_CANCELLED,
             ip_address=ip_address,
         )
         if not cancelled:
@@ -506,7 +508,7 @@ def approve_bank_transfer(*, payment_id: int, actor: Any, ip_address: str | None
             source="staff",
             actor=actor,
             approved_by=actor,
-            audit_action="bank_transfer.approved",
+            audit_action=AuditAction.BANK_TRANSFER_APPROVED,
             ip_address=ip_address,
         )
 
@@ -520,7 +522,7 @@ def reject_bank_transfer(*, payment_id: int, actor: Any, reason: str, ip_address
             source="staff",
             actor=actor,
             only_from=frozenset({Status.PENDING_APPROVAL}),
-            audit_action="bank_transfer.rejected",
+            audit_action=AuditAction.BANK_TRANSFER_REJECTED,
             ip_address=ip_address,
         )
 
@@ -540,7 +542,7 @@ def expire_bank_transfers(*, now: datetime | None = None) -> int:
                 reason=f"Expired: not approved within {settings.BANK_TRANSFER_EXPIRY_DAYS} days.",
                 source="expiry",
                 only_from=frozenset({Status.PENDING_APPROVAL}),
-                audit_action="payment.expired",
+                audit_action=AuditAction.PAYMENT_EXPIRED,
             )
     return expired
 
@@ -568,21 +570,21 @@ def send_receipt(*, payment_id: int) -> None:
     recipients = receipt_recipients(account=payment.account)
     if not recipients:
         return
-    lines = "\n".join(
-        f"  {item['description']}: {format_money(Decimal(item['amount']), invoice.currency)}"
-        for item in invoice.line_items
-    )
-    send_mail(
+    send_templated_mail(
         subject=f"Receipt for {invoice.invoice_number}",
-        message=(
-            f"Thank you for your purchase.\n\n"
-            f"Invoice {invoice.invoice_number}, paid {invoice.paid_at:%Y-%m-%d}\n{lines}\n"
-            f"  Subtotal: {format_money(invoice.subtotal, invoice.currency)}\n"
-            f"  Tax: {format_money(invoice.tax_amount, invoice.currency)}\n"
-            f"  Total paid: {format_money(invoice.total_amount, invoice.currency)}\n\n"
-            f"{invoice.credits} credits were added to {payment.account.name}.\n"
-            f"Invoices: {settings.SITE_URL}/account/billing\n"
-        ),
-        from_email=None,
-        recipient_list=recipients,
+        template="billing/mail/receipt.txt",
+        context={
+            "invoice": invoice,
+            "paid_on": f"{invoice.paid_at:%Y-%m-%d}",
+            "lines": [
+                (item["description"], format_money(Decimal(item["amount"]), invoice.currency))
+                for item in invoice.line_items
+            ],
+            "subtotal": format_money(invoice.subtotal, invoice.currency),
+            "tax": format_money(invoice.tax_amount, invoice.currency),
+            "total": format_money(invoice.total_amount, invoice.currency),
+            "account_name": payment.account.name,
+            "invoices_url": f"{settings.SITE_URL}/account/billing",
+        },
+        recipients=recipients,
     )

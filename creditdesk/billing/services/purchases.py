@@ -16,7 +16,7 @@ from creditdesk.billing.services.payments import (
     record_payment_start,
 )
 from creditdesk.core.errors import NotFound, ValidationFailed
-from creditdesk.tenancy.audit import record_audit
+from creditdesk.tenancy.audit import AuditAction, record_audit
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,7 @@ def purchase_package(
         record_audit(
             account=account,
             actor=actor,
-            action="credits.purchase_started",
+            action=AuditAction.CREDITS_PURCHASE_STARTED,
             target=invoice.invoice_number,
             changes={
                 "credit_package": package.slug,

@@ -23,6 +23,7 @@ from creditdesk.billing.tests.factories import (
     checkout_session_event,
     signed_webhook,
 )
+from creditdesk.billing.webhooks import WebhookOutcome
 from creditdesk.conftest import bearer_client
 from creditdesk.tenancy.roles import Role
 from creditdesk.testing import assert_ledger_consistent
@@ -115,7 +116,7 @@ def test_one_stripe_event_delivered_concurrently_grants_once(
     outcomes = in_parallel(8, deliver)
 
     assert all(isinstance(o, str) for o in outcomes), outcomes
-    assert Counter(outcomes) == {"processed": 1, "duplicate": 7}
+    assert Counter(outcomes) == {WebhookOutcome.PROCESSED: 1, WebhookOutcome.DUPLICATE: 7}
     assert StripeEvent.objects.filter(event_id="evt_race").count() == 1
     assert list(
         CreditTransaction.objects.filter(account=account, transaction_type="purchase").values_list(

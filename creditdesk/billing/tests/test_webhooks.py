@@ -36,6 +36,7 @@ from creditdesk.billing.tests.factories import (
     signed_webhook,
     stripe_signature,
 )
+from creditdesk.billing.webhooks import WebhookOutcome
 from creditdesk.core.models import IdempotencyKey
 from creditdesk.tenancy.models import AuditLog
 from creditdesk.testing import assert_ledger_consistent
@@ -203,7 +204,10 @@ def test_a_paid_checkout_grants_the_credits_and_marks_invoice_and_payment_paid(
         response = deliver(api_client, checkout_session_event(stripe_payment))
 
     assert response.status_code == 200
-    assert response.json() == {"success": True, "data": {"received": True, "outcome": "processed"}}
+    assert response.json() == {
+        "success": True,
+        "data": {"received": True, "outcome": WebhookOutcome.PROCESSED},
+    }
     stripe_payment.refresh_from_db()
     assert stripe_payment.status == Payment.Status.SUCCEEDED
     assert stripe_payment.provider_payment_id == "pi_test_1"
@@ -223,7 +227,7 @@ def test_the_same_event_delivered_again_and_again_grants_once(api_client, stripe
     event = checkout_session_event(stripe_payment)
     outcomes = [deliver(api_client, event).json()["data"]["outcome"] for _ in range(3)]
 
-    assert outcomes == ["processed", "duplicate", "duplicate"]
+    assert outcomes == [WebhookOutcome.PROCESSED, WebhookOutcome.DUPLICATE, WebhookOutcome.DUPLICATE]
     assert purchases_of(account) == [500]
     assert StripeEvent.objects.count() == 1
     assert_ledger_consistent(account)
@@ -584,12 +588,12 @@ def test_events_of_other_types_or_for_sessions_we_did_not_create_are_acknowledge
     api_client, stripe_payment, account
 ):
     unknown_type = {"id": "evt_other", "type": "customer.created", "data": {"object": {"id": "cus_1"}}}
-    assert deliver(api_client, unknown_type).json()["data"]["outcome"] == "ignored"
+    assert deliver(api_client, unknown_type).json()["data"]["outcome"] == WebhookOutcome.IGNORED
     foreign = checkout_session_event(stripe_payment, event_id="evt_foreign")
     foreign["data"]["object"]["id"] = "cs_someone_else"
     foreign["data"]["object"]["metadata"] = {"payment_id": str(stripe_payment.pk)}
     response = deliver(api_client, foreign)
-    assert response.status_code == 200 and response.json()["data"]["outcome"] == "ignored"
+    assert response.status_code == 200 and response.json()["data"]["outcome"] == WebhookOutcome.IGNORED
     assert_nothing_changed(stripe_payment, account)
 
 
@@ -640,7 +644,7 @@ def test_a_refund_carrying_another_payment_intent_and_a_real_payments_metadata_r
 
     response = deliver(api_client, forged)
 
-    assert response.status_code == 200 and response.json()["data"]["outcome"] == "flagged"
+    assert response.status_code == 200 and response.json()["data"]["outcome"] == WebhookOutcome.FLAGGED
     stripe_payment.refresh_from_db()
     assert stripe_payment.status == Payment.Status.SUCCEEDED
     assert stripe_payment.provider_payment_id == "pi_test_1"
@@ -666,7 +670,7 @@ def test_a_refund_of_our_payment_intent_in_another_currency_or_amount_is_flagged
     refund = charge_refunded_event(stripe_payment, event_id="evt_odd")
     refund["data"]["object"][field] = value
 
-    assert deliver(api_client, refund).json()["data"]["outcome"] == "flagged"
+    assert deliver(api_client, refund).json()["data"]["outcome"] == WebhookOutcome.FLAGGED
 
     stripe_payment.refresh_from_db()
     assert stripe_payment.status == Payment.Status.SUCCEEDED
@@ -682,7 +686,7 @@ def test_a_refund_of_our_payment_intent_that_names_another_account_is_flagged_no
     refund = charge_refunded_event(stripe_payment, event_id="evt_other_account")
     refund["data"]["object"]["metadata"]["account_id"] = str(account.pk + 1000)
 
-    assert deliver(api_client, refund).json()["data"]["outcome"] == "flagged"
+    assert deliver(api_client, refund).json()["data"]["outcome"] == WebhookOutcome.FLAGGED
 
     account.refresh_from_db()
     assert account.credits == 1500
@@ -695,7 +699,7 @@ def test_an_early_refund_found_by_metadata_must_match_account_currency_and_amoun
     early = charge_refunded_event(stripe_payment, event_id="evt_early", payment_intent="pi_unknown")
     early["data"]["object"]["amount"] = 1
 
-    assert deliver(api_client, early).json()["data"]["outcome"] == "flagged"
+    assert deliver(api_client, early).json()["data"]["outcome"] == WebhookOutcome.FLAGGED
 
     stripe_payment.refresh_from_db()
     assert stripe_payment.status == Payment.Status.PENDING and stripe_payment.provider_payment_id == ""
@@ -706,7 +710,7 @@ def test_a_flagged_event_delivered_again_is_a_duplicate_and_flags_once(api_clien
     deliver(api_client, checkout_session_event(stripe_payment))
     forged = charge_refunded_event(stripe_payment, event_id="evt_forged", payment_intent="pi_attacker")
     outcomes = [deliver(api_client, forged).json()["data"]["outcome"] for _ in range(2)]
-    assert outcomes == ["flagged", "duplicate"]
+    assert outcomes == [WebhookOutcome.FLAGGED, WebhookOutcome.DUPLICATE]
     assert AuditLog.objects.filter(account=account, action="payment.webhook_mismatch").count() == 1
 
 
@@ -727,7 +731,7 @@ def test_a_completed_checkout_that_paid_another_amount_or_currency_leaves_the_in
 
     response = deliver(api_client, event)
 
-    assert response.status_code == 200 and response.json()["data"]["outcome"] == "flagged"
+    assert response.status_code == 200 and response.json()["data"]["outcome"] == WebhookOutcome.FLAGGED
     stripe_payment.refresh_from_db()
     assert stripe_payment.status == Payment.Status.PENDING
     assert stripe_payment.invoice.status == Invoice.Status.PENDING and stripe_payment.invoice.paid_at is None
@@ -744,7 +748,7 @@ def test_an_async_success_that_paid_another_amount_grants_nothing(api_client, st
     )
     event["data"]["object"]["amount_total"] = 1
 
-    assert deliver(api_client, event).json()["data"]["outcome"] == "flagged"
+    assert deliver(api_client, event).json()["data"]["outcome"] == WebhookOutcome.FLAGGED
 
     stripe_payment.refresh_from_db()
     assert stripe_payment.status == Payment.Status.PROCESSING
@@ -763,7 +767,7 @@ def test_a_zero_decimal_currency_checkout_that_paid_the_full_amount_grants(
     event = checkout_session_event(payment)
     event["data"]["object"]["amount_total"] = 1200
 
-    assert deliver(api_client, event).json()["data"]["outcome"] == "processed"
+    assert deliver(api_client, event).json()["data"]["outcome"] == WebhookOutcome.PROCESSED
     payment.refresh_from_db()
     assert payment.status == Payment.Status.SUCCEEDED
     assert purchases_of(payment.account) == [100]
