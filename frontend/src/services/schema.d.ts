@@ -1195,6 +1195,51 @@ export interface components {
             /** Format: date-time */
             readonly updated_at: string;
         };
+        /**
+         * @description * `account.registered` - Account registered
+         *     * `admin.account_added` - Account added by an operator
+         *     * `admin.account_changed` - Account changed by an operator
+         *     * `admin.user_added` - User added by an operator
+         *     * `admin.user_changed` - User changed by an operator
+         *     * `api_key.created` - API key created
+         *     * `api_key.changed` - API key changed
+         *     * `api_key.revoked` - API key revoked
+         *     * `api_key.creator_removed` - API key's creator removed
+         *     * `auth.login` - Signed in
+         *     * `auth.login_failed` - Sign-in failed
+         *     * `auth.logout` - Signed out
+         *     * `auth.refresh` - Session refreshed
+         *     * `auth.refresh_reused` - Rotated refresh token reused
+         *     * `auth.password_changed` - Password changed
+         *     * `auth.password_reset_requested` - Password reset requested
+         *     * `auth.password_reset` - Password reset
+         *     * `bank_transfer.confirmed` - Bank transfer confirmed by the customer
+         *     * `bank_transfer.approved` - Bank transfer approved
+         *     * `bank_transfer.rejected` - Bank transfer rejected
+         *     * `bank_transfer.cancelled` - Bank transfer cancelled
+         *     * `credits.adjusted` - Credits adjusted by an operator
+         *     * `credits.purchase_started` - Credit purchase started
+         *     * `credits.purchase_failed` - Credit purchase failed
+         *     * `member_cap.changed` - Member spending cap changed
+         *     * `payment.processing` - Payment processing
+         *     * `payment.succeeded` - Payment succeeded
+         *     * `payment.failed` - Payment failed
+         *     * `payment.expired` - Payment expired
+         *     * `payment.refunded` - Payment refunded
+         *     * `payment.partially_refunded` - Payment partially refunded
+         *     * `payment.paid_after_failure` - Payment paid after it had failed
+         *     * `payment.webhook_mismatch` - Payment webhook did not match the payment
+         *     * `profile.updated` - Profile updated
+         *     * `settings.updated` - Account settings updated
+         *     * `team.invited` - Member invited
+         *     * `team.invitation_resent` - Invitation resent
+         *     * `team.invitation_revoked` - Invitation revoked
+         *     * `team.invitation_accepted` - Invitation accepted
+         *     * `team.role_changed` - Member's role changed
+         *     * `team.removed` - Member removed
+         * @enum {string}
+         */
+        ActionEnum: "account.registered" | "admin.account_added" | "admin.account_changed" | "admin.user_added" | "admin.user_changed" | "api_key.created" | "api_key.changed" | "api_key.revoked" | "api_key.creator_removed" | "auth.login" | "auth.login_failed" | "auth.logout" | "auth.refresh" | "auth.refresh_reused" | "auth.password_changed" | "auth.password_reset_requested" | "auth.password_reset" | "bank_transfer.confirmed" | "bank_transfer.approved" | "bank_transfer.rejected" | "bank_transfer.cancelled" | "credits.adjusted" | "credits.purchase_started" | "credits.purchase_failed" | "member_cap.changed" | "payment.processing" | "payment.succeeded" | "payment.failed" | "payment.expired" | "payment.refunded" | "payment.partially_refunded" | "payment.paid_after_failure" | "payment.webhook_mismatch" | "profile.updated" | "settings.updated" | "team.invited" | "team.invitation_resent" | "team.invitation_revoked" | "team.invitation_accepted" | "team.role_changed" | "team.removed";
         ApiKey: {
             readonly id: number;
             readonly name: string;
@@ -1259,7 +1304,7 @@ export interface components {
             readonly id: number;
             /** Format: email */
             readonly actor_email: string;
-            readonly action: string;
+            readonly action: components["schemas"]["ActionEnum"];
             readonly target: string;
             readonly changes: unknown;
             readonly ip_address: string | null;
@@ -2581,8 +2626,52 @@ export interface operations {
     account_audit_log_list: {
         parameters: {
             query?: {
-                /** @description Only entries of this action, e.g. member.invited or payment.refunded. */
-                action?: string;
+                /**
+                 * @description Only entries of this action, e.g. team.invited or payment.refunded; an unknown one is a 400.
+                 *
+                 *     * `account.registered` - Account registered
+                 *     * `admin.account_added` - Account added by an operator
+                 *     * `admin.account_changed` - Account changed by an operator
+                 *     * `admin.user_added` - User added by an operator
+                 *     * `admin.user_changed` - User changed by an operator
+                 *     * `api_key.created` - API key created
+                 *     * `api_key.changed` - API key changed
+                 *     * `api_key.revoked` - API key revoked
+                 *     * `api_key.creator_removed` - API key's creator removed
+                 *     * `auth.login` - Signed in
+                 *     * `auth.login_failed` - Sign-in failed
+                 *     * `auth.logout` - Signed out
+                 *     * `auth.refresh` - Session refreshed
+                 *     * `auth.refresh_reused` - Rotated refresh token reused
+                 *     * `auth.password_changed` - Password changed
+                 *     * `auth.password_reset_requested` - Password reset requested
+                 *     * `auth.password_reset` - Password reset
+                 *     * `bank_transfer.confirmed` - Bank transfer confirmed by the customer
+                 *     * `bank_transfer.approved` - Bank transfer approved
+                 *     * `bank_transfer.rejected` - Bank transfer rejected
+                 *     * `bank_transfer.cancelled` - Bank transfer cancelled
+                 *     * `credits.adjusted` - Credits adjusted by an operator
+                 *     * `credits.purchase_started` - Credit purchase started
+                 *     * `credits.purchase_failed` - Credit purchase failed
+                 *     * `member_cap.changed` - Member spending cap changed
+                 *     * `payment.processing` - Payment processing
+                 *     * `payment.succeeded` - Payment succeeded
+                 *     * `payment.failed` - Payment failed
+                 *     * `payment.expired` - Payment expired
+                 *     * `payment.refunded` - Payment refunded
+                 *     * `payment.partially_refunded` - Payment partially refunded
+                 *     * `payment.paid_after_failure` - Payment paid after it had failed
+                 *     * `payment.webhook_mismatch` - Payment webhook did not match the payment
+                 *     * `profile.updated` - Profile updated
+                 *     * `settings.updated` - Account settings updated
+                 *     * `team.invited` - Member invited
+                 *     * `team.invitation_resent` - Invitation resent
+                 *     * `team.invitation_revoked` - Invitation revoked
+                 *     * `team.invitation_accepted` - Invitation accepted
+                 *     * `team.role_changed` - Member's role changed
+                 *     * `team.removed` - Member removed
+                 */
+                action?: "account.registered" | "admin.account_added" | "admin.account_changed" | "admin.user_added" | "admin.user_changed" | "api_key.changed" | "api_key.created" | "api_key.creator_removed" | "api_key.revoked" | "auth.login" | "auth.login_failed" | "auth.logout" | "auth.password_changed" | "auth.password_reset" | "auth.password_reset_requested" | "auth.refresh" | "auth.refresh_reused" | "bank_transfer.approved" | "bank_transfer.cancelled" | "bank_transfer.confirmed" | "bank_transfer.rejected" | "credits.adjusted" | "credits.purchase_failed" | "credits.purchase_started" | "member_cap.changed" | "payment.expired" | "payment.failed" | "payment.paid_after_failure" | "payment.partially_refunded" | "payment.processing" | "payment.refunded" | "payment.succeeded" | "payment.webhook_mismatch" | "profile.updated" | "settings.updated" | "team.invitation_accepted" | "team.invitation_resent" | "team.invitation_revoked" | "team.invited" | "team.removed" | "team.role_changed";
                 created_after?: string;
                 created_before?: string;
                 /** @description A page number within the paginated result set. */
