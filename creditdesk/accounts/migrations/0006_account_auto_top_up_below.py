@@ -12,6 +12,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="account",
             name="auto_top_up_below",
-            field=models.PositiveBigIntegerField(db_default=0, default=0),
+            field=models.PositiveBigIntegerField(db_default=0, default=0, editable=False),
         ),
     ]
