@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0006_account_auto_top_up_below"),
-        ("billing", "0011_hold_names_the_api_key"),
+        ("billing", "0012_margin_floor_and_report"),
     ]
 
     operations = [
