@@ -85,3 +85,15 @@ def mail_auto_top_up_failed(*, account_id: int, attempt_id: int) -> bool:
     from creditdesk.billing.services.topup import mail_failure
 
     return mail_failure(attempt_id=attempt_id)
+
+
+@task()
+def charge_stale_auto_top_ups_task() -> int:
+    from creditdesk.billing.services.topup import charge_stale_attempts
+
+    return charge_stale_attempts()
+
+
+register_periodic(
+    name="billing.charge_stale_auto_top_ups", every=timedelta(minutes=5), task=charge_stale_auto_top_ups_task
+)

@@ -17,7 +17,7 @@ rule and mails the owners; nothing is charged again until an owner re-saves the 
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -234,6 +234,17 @@ def _charge_stripe(*, attempt: AutoTopUpAttempt, payment: Payment, rule: AutoTop
         locked.status = Status.CHARGING
         locked.save(update_fields=["status", "updated_at"])
     return Status.CHARGING
+
+
+def charge_stale_attempts(*, older_than: timedelta = timedelta(minutes=2)) -> int:
+    """Charges attempts whose task was lost (a crash between the deduction's commit and the enqueue):
+    an open attempt blocks every later top-up, and charging again is safe (the idempotency key)."""
+    due = AutoTopUpAttempt.objects.filter(status=Status.PENDING, created_at__lt=timezone.now() - older_than)
+    charged = 0
+    for attempt_id in due.order_by("pk").values_list("pk", flat=True)[:100]:
+        charge_attempt(attempt_id=attempt_id)
+        charged += 1
+    return charged
 
 
 # --- Outcomes -------------------------------------------------------------------------------------------

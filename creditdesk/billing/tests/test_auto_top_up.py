@@ -442,3 +442,19 @@ def test_one_accounts_rule_is_not_visible_to_another(owner_client, other_client,
     owner_client.post(CARD_URL, {"payment_method": "sandbox"}, format="json")
     body = other_client.get(RULE_URL).json()["data"]
     assert body["card"] is None and body["status"] == "no_card"
+
+
+def test_an_attempt_whose_task_was_lost_is_charged_by_the_periodic_sweep(account, package, fake_stripe):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from creditdesk.billing.services.topup import charge_stale_attempts
+
+    arm(account, package, card="stripe")
+    spend(account, 600)  # on_commit does not run here: as if the enqueue was lost
+    assert charge_stale_attempts() == 0  # too young: its task may still be on its way
+    AutoTopUpAttempt.objects.update(created_at=timezone.now() - timedelta(minutes=3))
+    assert charge_stale_attempts() == 1
+    assert AutoTopUpAttempt.objects.get(account=account).status == "charging"
+    assert len(fake_stripe.intents) == 1
