@@ -872,6 +872,7 @@ def debit_many(
             account_id=account.pk, at=now, transaction_type=TxType.DEDUCTION, amount=-total, count=len(rows)
         )
         note_balance_change(account=account, before=final_balance + total, after=final_balance)
+        _note_top_up_crossing(account=account, before=final_balance + total, after=final_balance)
     account.credits = final_balance
     account.ledger_seq = last_seq
     for index, row, value in zip(accepted, rows, values, strict=True):

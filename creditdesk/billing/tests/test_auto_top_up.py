@@ -458,3 +458,19 @@ def test_an_attempt_whose_task_was_lost_is_charged_by_the_periodic_sweep(account
     assert charge_stale_attempts() == 1
     assert AutoTopUpAttempt.objects.get(account=account).status == "charging"
     assert len(fake_stripe.intents) == 1
+
+
+def test_a_batch_of_debits_that_crosses_the_threshold_records_one_attempt(
+    account, package, fake_stripe, django_capture_on_commit_callbacks
+):
+    from creditdesk.billing.services.ledger import PlannedDebit, debit_many
+
+    arm(account, package, card="stripe")
+    with django_capture_on_commit_callbacks(execute=True):
+        debit_many(
+            account=account,
+            debits=[PlannedDebit(amount=300, description="batch", metadata={}) for _ in range(3)],
+        )
+    attempt = AutoTopUpAttempt.objects.get(account=account)
+    assert (attempt.balance_before, attempt.balance_after) == (1000, 100)
+    assert len(fake_stripe.intents) == 1

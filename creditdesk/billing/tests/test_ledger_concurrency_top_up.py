@@ -48,3 +48,23 @@ def test_twenty_parallel_deductions_across_the_threshold_start_one_attempt_and_o
     assert len(attempts) == 1
     assert (attempts[0].balance_before, attempts[0].balance_after) == (520, 480)
     assert charges == [idempotency_key(attempts[0].pk)]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_a_metering_post_that_crosses_the_top_up_threshold_takes_the_plain_path_and_records_the_attempt(
+    make_account, make_member
+):
+    from creditdesk.conftest import bearer_client
+
+    account = make_account(credits=100)
+    package = CreditPackageFactory()
+    AutoTopUp.objects.create(account=account, card_provider="sandbox")
+    update_rule(account=account, actor=None, is_enabled=True, threshold=95, package_id=package.pk)
+    client = bearer_client(make_member(account, "owner"))
+
+    response = client.post("/api/v1/billing/credits/usage/", {"operation_type": "clustering"}, format="json")
+
+    assert response.status_code == 201
+    attempt = AutoTopUpAttempt.objects.get(account=account)
+    assert (attempt.balance_before, attempt.balance_after) == (100, 90)

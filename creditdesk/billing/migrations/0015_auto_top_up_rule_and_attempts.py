@@ -9,8 +9,8 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0006_account_auto_top_up_below"),
-        ("billing", "0012_margin_floor_and_report"),
+        ("accounts", "0007_account_auto_top_up_below"),
+        ("billing", "0014_meter_function"),
     ]
 
     operations = [

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0005_invitation_email_role_token_version"),
+        ("accounts", "0006_account_ledger_seq"),
     ]
 
     operations = [
