@@ -184,7 +184,7 @@ def process_stripe_event(*, event: dict[str, Any]) -> WebhookOutcome:
         return WebhookOutcome.IGNORED
     obj = (event.get("data") or {}).get("object") or {}
     if event_type == "checkout.session.completed" and obj.get("mode") == "setup":
-        return topup.complete_card_setup(event_id=event_id, session=obj)
+        return WebhookOutcome(topup.complete_card_setup(event_id=event_id, session=obj))
     with transaction.atomic(durable=True):
         payment = _payment_for(event_type, obj)
         if payment is None:

@@ -49,7 +49,7 @@ from creditdesk.billing.services.payments import (
 )
 from creditdesk.core.errors import ValidationFailed
 from creditdesk.core.money import minor_units, to_money
-from creditdesk.tenancy.audit import record_audit
+from creditdesk.tenancy.audit import AuditAction, record_audit
 
 logger = logging.getLogger(__name__)
 
@@ -271,7 +271,7 @@ def fail_attempt(*, payment: Payment, reason: str, source: str = "auto_top_up") 
     with transaction.atomic():
         attempt = AutoTopUpAttempt.objects.select_for_update().filter(payment_id=payment.pk).first()
         failed = fail_payment(
-            payment=payment, reason=reason, source=source, audit_action="auto_top_up.failed"
+            payment=payment, reason=reason, source=source, audit_action=AuditAction.AUTO_TOP_UP_FAILED
         )
         if attempt is None or attempt.status not in OPEN:
             return attempt.status if attempt is not None else "missing"
@@ -285,7 +285,7 @@ def fail_attempt(*, payment: Payment, reason: str, source: str = "auto_top_up") 
         _arm(rule=rule)
         record_audit(
             account=payment.account,
-            action="auto_top_up.paused",
+            action=AuditAction.AUTO_TOP_UP_PAUSED,
             target=f"auto-top-up-attempt:{attempt.pk}",
             changes={"payment_id": payment.pk, "reason": rule.paused_reason, "payment_failed": failed},
         )
@@ -362,7 +362,7 @@ def update_rule(*, account: Any, actor: Any, ip_address: str | None = None, **ch
         record_audit(
             account=account,
             actor=actor,
-            action="auto_top_up.updated",
+            action=AuditAction.AUTO_TOP_UP_UPDATED,
             target="auto-top-up",
             changes={
                 field: {"from": _plain(before[field]), "to": _plain(after[field])}
@@ -437,7 +437,7 @@ def start_card_setup(
         record_audit(
             account=account,
             actor=actor,
-            action="auto_top_up.card_setup_started",
+            action=AuditAction.AUTO_TOP_UP_CARD_SETUP_STARTED,
             target="auto-top-up",
             changes={"payment_method": method, "setup_session_id": session["id"]},
             ip_address=ip_address,
@@ -493,7 +493,7 @@ def _save_card(
         record_audit(
             account=rule.account,
             actor=actor,
-            action="auto_top_up.card_saved",
+            action=AuditAction.AUTO_TOP_UP_CARD_SAVED,
             target="auto-top-up",
             changes={
                 "card_provider": provider,
