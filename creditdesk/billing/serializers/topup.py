@@ -57,11 +57,17 @@ class AutoTopUpInputSerializer(StrictInputSerializer):
 
 
 class AutoTopUpCardInputSerializer(StrictInputSerializer):
-    payment_method = serializers.ChoiceField(
-        choices=["stripe", "sandbox"],
+    # A CharField, not a ChoiceField: a second `payment_method` enum would rename the schema's
+    # PaymentMethodEnum that the front end's generated types use.
+    payment_method = serializers.CharField(
         required=False,
-        help_text="defaults to Stripe where it is configured, else the sandbox",
+        help_text="stripe or sandbox; defaults to Stripe where it is configured, else the sandbox",
     )
+
+    def validate_payment_method(self, value: str) -> str:
+        if value not in ("stripe", "sandbox"):
+            raise serializers.ValidationError(f'"{value}" is not a valid choice.')
+        return value
 
 
 class AutoTopUpCardResultSerializer(serializers.Serializer):

@@ -1400,23 +1400,12 @@ export interface components {
             saved_at: string;
         };
         /**
-         * @description * `stripe` - stripe
-         *     * `sandbox` - sandbox
-         * @enum {string}
-         */
-        AutoTopUpCardInputPaymentMethodEnum: "stripe" | "sandbox";
-        /**
          * @description Refuses any field it does not declare as writable, naming it: money, roles and ownership are never
          *     silently ignored (DRF's default), so a client learns at once that it may not set them.
          */
         AutoTopUpCardInputRequest: {
-            /**
-             * @description defaults to Stripe where it is configured, else the sandbox
-             *
-             *     * `stripe` - stripe
-             *     * `sandbox` - sandbox
-             */
-            payment_method?: components["schemas"]["AutoTopUpCardInputPaymentMethodEnum"];
+            /** @description stripe or sandbox; defaults to Stripe where it is configured, else the sandbox */
+            payment_method?: string;
         };
         AutoTopUpCardResult: {
             /** @description {"type": "redirect", "url": ...} for Stripe Checkout; {"type": "completed"} when saved */
@@ -2125,7 +2114,7 @@ export interface components {
             readonly amount: string;
             readonly currency: string;
             readonly status: components["schemas"]["PaymentStatusEnum"];
-            readonly payment_method: components["schemas"]["PaymentMethod794Enum"];
+            readonly payment_method: components["schemas"]["PaymentMethodEnum"];
             readonly provider_reference: string;
             readonly transfer_reference: string;
             readonly failure_reason: string;
@@ -2139,20 +2128,20 @@ export interface components {
             /** Format: date-time */
             readonly approved_at: string | null;
         };
+        PaymentMethodConfig: {
+            readonly payment_method: components["schemas"]["PaymentMethodEnum"];
+            readonly display_name: string;
+            readonly is_enabled: boolean;
+            readonly instructions: string;
+            readonly sort_order: number;
+        };
         /**
          * @description * `stripe` - Credit/Debit Card
          *     * `bank_transfer` - Bank Transfer
          *     * `sandbox` - Sandbox (demo)
          * @enum {string}
          */
-        PaymentMethod794Enum: "stripe" | "bank_transfer" | "sandbox";
-        PaymentMethodConfig: {
-            readonly payment_method: components["schemas"]["PaymentMethod794Enum"];
-            readonly display_name: string;
-            readonly is_enabled: boolean;
-            readonly instructions: string;
-            readonly sort_order: number;
-        };
+        PaymentMethodEnum: "stripe" | "bank_transfer" | "sandbox";
         /**
          * @description * `pending` - Pending
          *     * `pending_approval` - Pending approval
@@ -2179,7 +2168,7 @@ export interface components {
          *     silently ignored (DRF's default), so a client learns at once that it may not set them.
          */
         PurchaseInputRequest: {
-            payment_method: components["schemas"]["PaymentMethod794Enum"];
+            payment_method: components["schemas"]["PaymentMethodEnum"];
         };
         PurchaseResult: {
             invoice: components["schemas"]["Invoice"];
