@@ -38,6 +38,9 @@ class Account(TimeStampedModel):
     # Read by billing's alerts on every balance change, so it lives on the row the ledger already has;
     # 0 turns it off. A balance falling from above the threshold to at or below it is a crossing.
     low_balance_threshold = models.PositiveBigIntegerField(default=0)
+    # Billing's auto top-up rule, armed: its "below N credits" while the rule is enabled, unpaused and has
+    # a card, else 0. Kept here for the same reason as the threshold above (see billing/services/topup.py).
+    auto_top_up_below = models.PositiveBigIntegerField(default=0, db_default=0, editable=False)
 
     class Meta:
         constraints = [

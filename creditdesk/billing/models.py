@@ -510,3 +510,92 @@ class CreditExpiryNotice(models.Model):
 
     grant = models.OneToOneField(CreditGrant, on_delete=models.CASCADE, primary_key=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+
+
+class AutoTopUp(models.Model):
+    """An account's auto top-up rule and saved card: below `threshold` credits, buy `package`, at most
+    `max_per_month` times and/or `max_amount_per_month` (invoice totals, in the package's currency) per
+    calendar month. Account.auto_top_up_below mirrors `threshold` while the rule is armed, so the ledger
+    detects a crossing without a query."""
+
+    class CardProvider(models.TextChoices):
+        STRIPE = "stripe", "Stripe"
+        SANDBOX = "sandbox", "Sandbox (demo)"
+
+    account = models.OneToOneField(
+        "accounts.Account", on_delete=models.CASCADE, primary_key=True, related_name="auto_top_up"
+    )
+    is_enabled = models.BooleanField(default=False)
+    threshold = models.PositiveBigIntegerField(default=0)
+    package = models.ForeignKey(
+        CreditPackage, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    max_per_month = models.PositiveIntegerField(null=True, blank=True)
+    max_amount_per_month = money_field(null=True, blank=True, default=None)
+    # Set when a charge failed: no top-up runs until an owner re-saves the card or re-enables the rule.
+    paused_reason = models.CharField(max_length=255, blank=True)
+    paused_at = models.DateTimeField(null=True, blank=True)
+    card_provider = models.CharField(max_length=20, choices=CardProvider.choices, blank=True)
+    stripe_customer_id = models.CharField(max_length=255, blank=True)
+    stripe_payment_method_id = models.CharField(max_length=255, blank=True)
+    card_brand = models.CharField(max_length=32, blank=True)
+    card_last4 = models.CharField(max_length=4, blank=True)
+    card_saved_at = models.DateTimeField(null=True, blank=True)
+    # The Checkout Session (setup mode) started last; its webhook is accepted only for this id.
+    setup_session_id = models.CharField(max_length=255, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"auto top-up of {self.account_id}"
+
+    @property
+    def has_card(self) -> bool:
+        return bool(self.card_provider)
+
+    @property
+    def armed_threshold(self) -> int:
+        armed = self.is_enabled and not self.paused_reason and self.has_card and self.package_id is not None
+        return self.threshold if armed else 0
+
+
+class AutoTopUpAttempt(models.Model):
+    """One crossing of the armed threshold, and the off-session charge it started. Its id is Stripe's
+    idempotency key; at most one attempt per account is open (pending or charging) at a time."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"  # recorded with the deduction; the charge task has not run yet
+        CHARGING = "charging", "Charging"  # the provider was asked; waiting for its answer
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    OPEN = (Status.PENDING, Status.CHARGING)
+
+    account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="+")
+    package = models.ForeignKey(CreditPackage, on_delete=models.PROTECT, related_name="+")
+    card_provider = models.CharField(max_length=20)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    balance_before = models.BigIntegerField()
+    balance_after = models.BigIntegerField()
+    threshold = models.PositiveBigIntegerField()
+    credits = models.PositiveIntegerField()
+    amount = money_field()  # the expected invoice total, counted against max_amount_per_month
+    currency = models.CharField(max_length=3)
+    payment = models.OneToOneField(
+        "billing.Payment", on_delete=models.PROTECT, null=True, blank=True, related_name="auto_top_up"
+    )
+    failure_reason = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account"],
+                condition=models.Q(status__in=["pending", "charging"]),
+                name="auto_top_up_one_open_attempt_per_account",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"auto top-up attempt {self.pk} of {self.account_id} ({self.status})"

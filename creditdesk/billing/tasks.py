@@ -71,3 +71,29 @@ register_periodic(
 def mail_balance_alert(*, account_id: int, event_type: str, data: dict) -> bool:
     account = apps.get_model("accounts", "Account").objects.filter(pk=account_id).first()
     return account is not None and mail_alert(account=account, type=event_type, data=data)
+
+
+@task()
+def charge_auto_top_up(*, attempt_id: int) -> str:
+    from creditdesk.billing.services.topup import charge_attempt
+
+    return charge_attempt(attempt_id=attempt_id)
+
+
+@task()
+def mail_auto_top_up_failed(*, account_id: int, attempt_id: int) -> bool:
+    from creditdesk.billing.services.topup import mail_failure
+
+    return mail_failure(attempt_id=attempt_id)
+
+
+@task()
+def charge_stale_auto_top_ups_task() -> int:
+    from creditdesk.billing.services.topup import charge_stale_attempts
+
+    return charge_stale_attempts()
+
+
+register_periodic(
+    name="billing.charge_stale_auto_top_ups", every=timedelta(minutes=5), task=charge_stale_auto_top_ups_task
+)

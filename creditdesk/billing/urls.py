@@ -1,7 +1,16 @@
 from django.urls import path
 
 from creditdesk.billing import webhooks
-from creditdesk.billing.views import exports, holds, ledger, margin, notifications, purchases, usage_batch
+from creditdesk.billing.views import (
+    exports,
+    holds,
+    ledger,
+    margin,
+    notifications,
+    purchases,
+    topup,
+    usage_batch,
+)
 
 urlpatterns = [
     path("margin/", margin.PlatformMarginView.as_view(), name="platform-margin"),
@@ -33,5 +42,7 @@ urlpatterns = [
     path("payments/<int:pk>/confirm/", purchases.ConfirmBankTransferView.as_view(), name="payment-confirm"),
     path("notifications/", notifications.NotificationSettingsView.as_view(), name="notification-settings"),
     path("payments/<int:pk>/cancel/", purchases.CancelBankTransferView.as_view(), name="payment-cancel"),
+    path("auto-top-up/", topup.AutoTopUpView.as_view(), name="auto-top-up"),
+    path("auto-top-up/card/", topup.AutoTopUpCardView.as_view(), name="auto-top-up-card"),
     path("webhooks/stripe/", webhooks.stripe_webhook, name="stripe-webhook"),
 ]

@@ -24,7 +24,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from creditdesk.billing.models import Payment, PaymentMethod, StripeEvent
-from creditdesk.billing.services import payments
+from creditdesk.billing.services import payments, topup
 from creditdesk.core.exceptions import json_data_response, json_error_response
 from creditdesk.core.money import minor_units
 from creditdesk.tenancy.audit import AuditAction
@@ -83,6 +83,9 @@ HANDLERS: dict[str, Handler] = {
     "checkout.session.async_payment_failed": _async_payment_failed,
     "checkout.session.expired": _session_expired,
     "charge.refunded": _charge_refunded,
+    # Off-session charges of auto top-up (services/topup.py); only top-up payments are found for these.
+    "payment_intent.succeeded": topup.intent_succeeded,
+    "payment_intent.payment_failed": topup.intent_failed,
 }
 
 
@@ -131,11 +134,15 @@ CHECKS: dict[str, Callable[[Payment, dict[str, Any]], str]] = {
     "checkout.session.completed": _checkout_mismatch,
     "checkout.session.async_payment_succeeded": _checkout_mismatch,
     "charge.refunded": _charge_mismatch,
+    "payment_intent.succeeded": topup.intent_mismatch,
+    "payment_intent.payment_failed": topup.intent_mismatch,
 }
 
 
 def _payment_for(event_type: str, obj: dict[str, Any]) -> Payment | None:
     stripe_payments = Payment.objects.filter(payment_method=PaymentMethod.STRIPE)
+    if event_type.startswith("payment_intent."):
+        return topup.payment_for_intent(obj)
     if event_type.startswith("checkout.session."):
         # The session id was stored when we created the session: that link cannot be mixed up.
         return stripe_payments.filter(provider_reference=obj.get("id") or "-").first()
@@ -176,6 +183,8 @@ def process_stripe_event(*, event: dict[str, Any]) -> WebhookOutcome:
     if handler is None or not event_id:
         return WebhookOutcome.IGNORED
     obj = (event.get("data") or {}).get("object") or {}
+    if event_type == "checkout.session.completed" and obj.get("mode") == "setup":
+        return WebhookOutcome(topup.complete_card_setup(event_id=event_id, session=obj))
     with transaction.atomic(durable=True):
         payment = _payment_for(event_type, obj)
         if payment is None:

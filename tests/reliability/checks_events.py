@@ -277,7 +277,34 @@ def flaky_receiver_gets_everything(context: Any) -> Result:
     return result
 
 
-@check("18", "parallel deductions across a threshold: one balance.low, delivered once")
+def auto_top_ups(account_id: int) -> Counter[str]:
+    with harness.sql(harness.DB_MAIN) as conn:
+        rows = conn.execute(
+            "SELECT status, COUNT(*) FROM billing_autotopupattempt WHERE account_id = %s GROUP BY status",
+            [account_id],
+        ).fetchall()
+    return Counter({str(status): int(count) for status, count in rows})
+
+
+def enable_sandbox_auto_top_up(url: str, token: str, *, below: int) -> str:
+    """Saves the sandbox card and arms the rule through the API, as an owner would; "" or why not."""
+    base = f"{url}/api/v1/billing/auto-top-up/"
+    card = harness.call("POST", base + "card/", token=token, body={"payment_method": "sandbox"})
+    if card.status != 200:
+        return f"saving the sandbox card answered {card.status}"
+    package = purchases_available(url, token)
+    if package is None:
+        return "no credit package"
+    rule = harness.call(
+        "PUT",
+        base,
+        token=token,
+        body={"is_enabled": True, "threshold": below, "package_id": package["id"]},
+    )
+    return "" if rule.status == 200 else f"enabling the rule answered {rule.status}"
+
+
+@check("18", "parallel deductions across a threshold: one balance.low, delivered once, one top-up")
 def one_alert_per_crossing(context: Any) -> Result:
     sizes = context.sizes
     cost = credit_cost(OPERATION)
@@ -292,6 +319,10 @@ def one_alert_per_crossing(context: Any) -> Result:
         threshold = start // 2
         set_threshold(tenant.account, threshold)
         endpoint = subscribe(tenant.account, receiver.url, ["balance.low", "balance.depleted"])
+        # Auto top-up below one operation's cost: only the deduction that empties the account crosses it,
+        # so the top-up's credits land after the run and the alert expectations below still hold.
+        refused = enable_sandbox_auto_top_up(url, tenant.owner_token, below=cost)
+        result.expect(not refused, f"auto top-up could not be enabled: {refused}")
         statuses = Counter(
             harness.parallel(
                 range(requests_),
@@ -310,7 +341,21 @@ def one_alert_per_crossing(context: Any) -> Result:
         wait_until(lambda: pending_deliveries(tenant.id) == 0, seconds=30)
         arrivals = expect_delivered_and_verified(result, receiver=receiver, endpoint=endpoint)
         result.expect(sum(arrivals.values()) == 2, f"{sum(arrivals.values())} webhooks for 2 events")
-        result.notes.append("auto top-up is not built yet: 'at most one top-up' is not checked")
+        wait_until(lambda: auto_top_ups(tenant.id)["succeeded"] >= 1, seconds=30)
+        top_ups = auto_top_ups(tenant.id)
+        result.expect(sum(top_ups.values()) <= 1, f"{dict(top_ups)} top-up attempts for one crossing")
+        result.expect(
+            top_ups["succeeded"] == 1, f"the crossing's sandbox top-up did not succeed: {dict(top_ups)}"
+        )
+        sandbox_payments = int(
+            harness.scalar(
+                harness.DB_MAIN,
+                "SELECT COUNT(*) FROM billing_payment WHERE account_id = %s AND status = 'succeeded'",
+                [tenant.id],
+            )
+        )
+        result.expect(sandbox_payments == 1, f"{sandbox_payments} payments succeeded for one top-up")
+        result.notes.append(f"auto top-up attempts: {dict(top_ups)}")
     return result
 
 

@@ -60,6 +60,10 @@ ROLE_RULES: dict[str, frozenset[str]] = {
     "POST /api/v1/webhooks/endpoints/{id}/test/": MANAGERS,
     "GET /api/v1/webhooks/deliveries/": MANAGERS,
     "POST /api/v1/webhooks/deliveries/{id}/resend/": MANAGERS,
+    # Auto top-up spends the account's money: owners and admins see it, only owners change it.
+    "GET /api/v1/billing/auto-top-up/": MANAGERS,
+    "PUT /api/v1/billing/auto-top-up/": frozenset({"owner"}),
+    "POST /api/v1/billing/auto-top-up/card/": frozenset({"owner"}),
 }
 GLOBAL_RESOURCES = {"credit-packages"}  # the shared catalogue: not owned by a tenant
 # Open to every role on the user's own credentials, and it ends the caller's other sessions (the matrix's

@@ -227,6 +227,15 @@ def bump_operation_rollup(
         )
 
 
+def _note_top_up_crossing(*, account: Any, before: int, after: int) -> None:
+    """Auto top-up: integers already on the account unless the armed threshold was crossed (topup.py)."""
+    below = account.auto_top_up_below
+    if below and after < below <= before:
+        from creditdesk.billing.services.topup import record_crossing  # topup imports this module
+
+        record_crossing(account=account, before=before, after=after)
+
+
 def _write(
     *,
     account: Any,
@@ -277,6 +286,7 @@ def _write(
                 account_id=account.pk, at=now, transaction_type=transaction_type, amount=delta
             )
             note_balance_change(account=account, before=new_balance - delta, after=new_balance)
+            _note_top_up_crossing(account=account, before=new_balance - delta, after=new_balance)
     except IntegrityError as exc:
         if (
             reference
@@ -862,6 +872,7 @@ def debit_many(
             account_id=account.pk, at=now, transaction_type=TxType.DEDUCTION, amount=-total, count=len(rows)
         )
         note_balance_change(account=account, before=final_balance + total, after=final_balance)
+        _note_top_up_crossing(account=account, before=final_balance + total, after=final_balance)
     account.credits = final_balance
     account.ledger_seq = last_seq
     for index, row, value in zip(accepted, rows, values, strict=True):

@@ -1,5 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import { ApiKeysSection } from '../components/ApiKeysSection';
+import { AutoTopUpSection } from '../components/AutoTopUpSection';
 import { SelectField, TextField } from '../components/Field';
 import { FormError, fieldErrorsOf } from '../components/FormError';
 import { QueryState } from '../components/QueryState';
@@ -121,6 +122,7 @@ export default function AccountSettingsPage() {
             </section>
             <NotificationsSection editable={canManage(role)} />
             {canManage(role) && <WebhooksSection />}
+            {canManage(role) && <AutoTopUpSection editable={role === 'owner'} />}
             <ApiKeysSection />
           </>
         )}

@@ -456,6 +456,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/billing/auto-top-up/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Auto top-up rule and saved card
+         * @description Owners and admins. The rule (below `threshold` credits buy `package`, at most `max_per_month` times and `max_amount_per_month` money per calendar month), the saved card (brand and last 4 digits), whether it is active or paused after a failed charge (and why), and this month's top-ups.
+         */
+        get: operations["billing_auto_top_up_retrieve"];
+        /**
+         * Change the auto top-up rule
+         * @description Owners only. Every field is optional; null clears a limit. Enabling needs a saved card, a package on sale and a threshold. Setting `is_enabled` to true on a paused rule resumes it. A balance falling from at or above the threshold to below it starts one off-session payment.
+         */
+        put: operations["billing_auto_top_up_update"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/billing/auto-top-up/card/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Save a card for auto top-up
+         * @description Owners only. Stripe: returns `next_action` `{type: redirect, url}` to Stripe Checkout in setup mode; the card is stored when Stripe's webhook confirms. Sandbox (demo deployments): a test card is saved at once (`{type: completed}`). Saving a card resumes a paused rule. 502 when Stripe does not answer.
+         */
+        post: operations["billing_auto_top_up_card_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/billing/credit-costs/": {
         parameters: {
             query?: never;
@@ -1213,6 +1257,11 @@ export interface components {
          *     * `auth.password_changed` - Password changed
          *     * `auth.password_reset_requested` - Password reset requested
          *     * `auth.password_reset` - Password reset
+         *     * `auto_top_up.updated` - Auto top-up rule changed
+         *     * `auto_top_up.card_setup_started` - Auto top-up card setup started
+         *     * `auto_top_up.card_saved` - Auto top-up card saved
+         *     * `auto_top_up.failed` - Auto top-up payment failed
+         *     * `auto_top_up.paused` - Auto top-up paused
          *     * `bank_transfer.confirmed` - Bank transfer confirmed by the customer
          *     * `bank_transfer.approved` - Bank transfer approved
          *     * `bank_transfer.rejected` - Bank transfer rejected
@@ -1239,7 +1288,7 @@ export interface components {
          *     * `team.removed` - Member removed
          * @enum {string}
          */
-        ActionEnum: "account.registered" | "admin.account_added" | "admin.account_changed" | "admin.user_added" | "admin.user_changed" | "api_key.created" | "api_key.changed" | "api_key.revoked" | "api_key.creator_removed" | "auth.login" | "auth.login_failed" | "auth.logout" | "auth.refresh" | "auth.refresh_reused" | "auth.password_changed" | "auth.password_reset_requested" | "auth.password_reset" | "bank_transfer.confirmed" | "bank_transfer.approved" | "bank_transfer.rejected" | "bank_transfer.cancelled" | "credits.adjusted" | "credits.purchase_started" | "credits.purchase_failed" | "member_cap.changed" | "payment.processing" | "payment.succeeded" | "payment.failed" | "payment.expired" | "payment.refunded" | "payment.partially_refunded" | "payment.paid_after_failure" | "payment.webhook_mismatch" | "profile.updated" | "settings.updated" | "team.invited" | "team.invitation_resent" | "team.invitation_revoked" | "team.invitation_accepted" | "team.role_changed" | "team.removed";
+        ActionEnum: "account.registered" | "admin.account_added" | "admin.account_changed" | "admin.user_added" | "admin.user_changed" | "api_key.created" | "api_key.changed" | "api_key.revoked" | "api_key.creator_removed" | "auth.login" | "auth.login_failed" | "auth.logout" | "auth.refresh" | "auth.refresh_reused" | "auth.password_changed" | "auth.password_reset_requested" | "auth.password_reset" | "auto_top_up.updated" | "auto_top_up.card_setup_started" | "auto_top_up.card_saved" | "auto_top_up.failed" | "auto_top_up.paused" | "bank_transfer.confirmed" | "bank_transfer.approved" | "bank_transfer.rejected" | "bank_transfer.cancelled" | "credits.adjusted" | "credits.purchase_started" | "credits.purchase_failed" | "member_cap.changed" | "payment.processing" | "payment.succeeded" | "payment.failed" | "payment.expired" | "payment.refunded" | "payment.partially_refunded" | "payment.paid_after_failure" | "payment.webhook_mismatch" | "profile.updated" | "settings.updated" | "team.invited" | "team.invitation_resent" | "team.invitation_revoked" | "team.invitation_accepted" | "team.role_changed" | "team.removed";
         ApiKey: {
             readonly id: number;
             readonly name: string;
@@ -1311,6 +1360,99 @@ export interface components {
             /** Format: date-time */
             readonly created_at: string;
         };
+        AutoTopUp: {
+            is_enabled: boolean;
+            /**
+             * @description active: a crossing buys credits; paused: a charge failed (see paused_reason)
+             *
+             *     * `active` - active
+             *     * `paused` - paused
+             *     * `disabled` - disabled
+             *     * `no_card` - no_card
+             */
+            status: components["schemas"]["AutoTopUpStatusEnum"];
+            /** @description buy when the balance falls below this many credits */
+            threshold: number;
+            package_id: number | null;
+            package: components["schemas"]["AutoTopUpPackage"] | null;
+            /** @description null: no count limit */
+            max_per_month: number | null;
+            /**
+             * Format: decimal
+             * @description null: no money limit
+             */
+            max_amount_per_month: string | null;
+            paused_reason: string;
+            /** Format: date-time */
+            paused_at: string | null;
+            card: components["schemas"]["AutoTopUpCard"] | null;
+            /** @description payment methods a card can be saved with here */
+            card_methods: string[];
+            this_month: components["schemas"]["AutoTopUpMonth"];
+        };
+        AutoTopUpCard: {
+            /** @description stripe or sandbox */
+            provider: string;
+            /** @description e.g. visa; empty when Stripe did not say */
+            brand: string;
+            last4: string;
+            /** Format: date-time */
+            saved_at: string;
+        };
+        /**
+         * @description Refuses any field it does not declare as writable, naming it: money, roles and ownership are never
+         *     silently ignored (DRF's default), so a client learns at once that it may not set them.
+         */
+        AutoTopUpCardInputRequest: {
+            /** @description stripe or sandbox; defaults to Stripe where it is configured, else the sandbox */
+            payment_method?: string;
+        };
+        AutoTopUpCardResult: {
+            /** @description {"type": "redirect", "url": ...} for Stripe Checkout; {"type": "completed"} when saved */
+            next_action: {
+                [key: string]: unknown;
+            };
+            auto_top_up: components["schemas"]["AutoTopUp"];
+        };
+        /**
+         * @description Refuses any field it does not declare as writable, naming it: money, roles and ownership are never
+         *     silently ignored (DRF's default), so a client learns at once that it may not set them.
+         */
+        AutoTopUpInputRequest: {
+            is_enabled?: boolean;
+            /** Format: int64 */
+            threshold?: number;
+            package_id?: number;
+            max_per_month?: number | null;
+            /** Format: decimal */
+            max_amount_per_month?: string | null;
+        };
+        AutoTopUpMonth: {
+            /** @description top-ups started this calendar month (failed ones excluded) */
+            count: number;
+            /**
+             * Format: decimal
+             * @description their invoice totals
+             */
+            amount: string;
+            currency: string;
+        };
+        AutoTopUpPackage: {
+            id: number;
+            name: string;
+            credits: number;
+            /** Format: decimal */
+            price: string;
+            currency: string;
+        };
+        /**
+         * @description * `active` - active
+         *     * `paused` - paused
+         *     * `disabled` - disabled
+         *     * `no_card` - no_card
+         * @enum {string}
+         */
+        AutoTopUpStatusEnum: "active" | "paused" | "disabled" | "no_card";
         /** @description One event: the single POST's fields, with the reference_id that names the job required. */
         BatchEventRequest: {
             operation_type: string;
@@ -2646,6 +2788,11 @@ export interface operations {
                  *     * `auth.password_changed` - Password changed
                  *     * `auth.password_reset_requested` - Password reset requested
                  *     * `auth.password_reset` - Password reset
+                 *     * `auto_top_up.updated` - Auto top-up rule changed
+                 *     * `auto_top_up.card_setup_started` - Auto top-up card setup started
+                 *     * `auto_top_up.card_saved` - Auto top-up card saved
+                 *     * `auto_top_up.failed` - Auto top-up payment failed
+                 *     * `auto_top_up.paused` - Auto top-up paused
                  *     * `bank_transfer.confirmed` - Bank transfer confirmed by the customer
                  *     * `bank_transfer.approved` - Bank transfer approved
                  *     * `bank_transfer.rejected` - Bank transfer rejected
@@ -2671,7 +2818,7 @@ export interface operations {
                  *     * `team.role_changed` - Member's role changed
                  *     * `team.removed` - Member removed
                  */
-                action?: "account.registered" | "admin.account_added" | "admin.account_changed" | "admin.user_added" | "admin.user_changed" | "api_key.changed" | "api_key.created" | "api_key.creator_removed" | "api_key.revoked" | "auth.login" | "auth.login_failed" | "auth.logout" | "auth.password_changed" | "auth.password_reset" | "auth.password_reset_requested" | "auth.refresh" | "auth.refresh_reused" | "bank_transfer.approved" | "bank_transfer.cancelled" | "bank_transfer.confirmed" | "bank_transfer.rejected" | "credits.adjusted" | "credits.purchase_failed" | "credits.purchase_started" | "member_cap.changed" | "payment.expired" | "payment.failed" | "payment.paid_after_failure" | "payment.partially_refunded" | "payment.processing" | "payment.refunded" | "payment.succeeded" | "payment.webhook_mismatch" | "profile.updated" | "settings.updated" | "team.invitation_accepted" | "team.invitation_resent" | "team.invitation_revoked" | "team.invited" | "team.removed" | "team.role_changed";
+                action?: "account.registered" | "admin.account_added" | "admin.account_changed" | "admin.user_added" | "admin.user_changed" | "api_key.changed" | "api_key.created" | "api_key.creator_removed" | "api_key.revoked" | "auth.login" | "auth.login_failed" | "auth.logout" | "auth.password_changed" | "auth.password_reset" | "auth.password_reset_requested" | "auth.refresh" | "auth.refresh_reused" | "auto_top_up.card_saved" | "auto_top_up.card_setup_started" | "auto_top_up.failed" | "auto_top_up.paused" | "auto_top_up.updated" | "bank_transfer.approved" | "bank_transfer.cancelled" | "bank_transfer.confirmed" | "bank_transfer.rejected" | "credits.adjusted" | "credits.purchase_failed" | "credits.purchase_started" | "member_cap.changed" | "payment.expired" | "payment.failed" | "payment.paid_after_failure" | "payment.partially_refunded" | "payment.processing" | "payment.refunded" | "payment.succeeded" | "payment.webhook_mismatch" | "profile.updated" | "settings.updated" | "team.invitation_accepted" | "team.invitation_resent" | "team.invitation_revoked" | "team.invited" | "team.removed" | "team.role_changed";
                 created_after?: string;
                 created_before?: string;
                 /** @description A page number within the paginated result set. */
@@ -4344,6 +4491,218 @@ export interface operations {
                         /** @enum {boolean} */
                         success: true;
                         data: components["schemas"]["Session"];
+                    };
+                };
+            };
+            /** @description Validation error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not found (including another tenant's objects) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Throttled */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    billing_auto_top_up_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["AutoTopUp"];
+                    };
+                };
+            };
+            /** @description Validation error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not found (including another tenant's objects) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Throttled */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    billing_auto_top_up_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["AutoTopUpInputRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["AutoTopUp"];
+                    };
+                };
+            };
+            /** @description Validation error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not found (including another tenant's objects) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Throttled */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    billing_auto_top_up_card_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["AutoTopUpCardInputRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["AutoTopUpCardResult"];
                     };
                 };
             };
