@@ -270,8 +270,6 @@ USAGE_REVERSAL_DAYS = int(os.environ.get("USAGE_REVERSAL_DAYS", "30"))
 USAGE_METADATA_MAX_BYTES = int(os.environ.get("USAGE_METADATA_MAX_BYTES", "16384"))
 USAGE_METADATA_MAX_DEPTH = int(os.environ.get("USAGE_METADATA_MAX_DEPTH", "10"))
 IDEMPOTENCY_KEY_TTL_HOURS = int(os.environ.get("IDEMPOTENCY_KEY_TTL_HOURS", "48"))
-# How long a repeat waits for the first request with its key to finish (non-atomic actions: purchases).
-IDEMPOTENCY_WAIT_SECONDS = float(os.environ.get("IDEMPOTENCY_WAIT_SECONDS", "30"))
 # A purchase whose provider never answered (the server stopped mid-request) is given up after this long.
 PURCHASE_START_TIMEOUT_SECONDS = int(os.environ.get("PURCHASE_START_TIMEOUT_SECONDS", "600"))
 INVITATION_TTL_DAYS = 7

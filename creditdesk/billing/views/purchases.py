@@ -92,8 +92,7 @@ class PurchaseView(APIView):
             body = PurchaseResultSerializer(result, context={"request": request}).data
             return Response(body, status=status.HTTP_201_CREATED)
 
-        # Not atomic: no transaction may stay open while a payment provider answers.
-        return run_idempotently(request, account_id=request.account.pk, action=purchase, atomic=False)
+        return run_idempotently(request, account_id=request.account.pk, action=purchase)
 
 
 @extend_schema_view(
