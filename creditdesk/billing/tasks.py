@@ -97,3 +97,15 @@ def charge_stale_auto_top_ups_task() -> int:
 register_periodic(
     name="billing.charge_stale_auto_top_ups", every=timedelta(minutes=5), task=charge_stale_auto_top_ups_task
 )
+
+
+@task()
+def reconcile_auto_top_ups_task() -> int:
+    from creditdesk.billing.services.topup import reconcile_charging_attempts
+
+    return reconcile_charging_attempts()
+
+
+register_periodic(
+    name="billing.reconcile_auto_top_ups", every=timedelta(minutes=5), task=reconcile_auto_top_ups_task
+)

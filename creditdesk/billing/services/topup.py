@@ -43,6 +43,7 @@ from creditdesk.billing.services.invoices import create_invoice, issue_invoice
 from creditdesk.billing.services.payments import (
     create_payment,
     fail_payment,
+    flag_for_review,
     flag_payment_after_failure,
     mark_payment_succeeded,
     receipt_recipients,
@@ -245,6 +246,48 @@ def charge_stale_attempts(*, older_than: timedelta = timedelta(minutes=2)) -> in
         charge_attempt(attempt_id=attempt_id)
         charged += 1
     return charged
+
+
+def reconcile_charging_attempts(*, older_than: timedelta = timedelta(minutes=15)) -> int:
+    """Asks Stripe about charges whose webhook has not come: a lost webhook would otherwise leave the
+    attempt `charging`, and an open attempt blocks every later top-up. Stripe's answer goes through the
+    same checks and outcomes as its webhook; a charge still processing is asked again next time."""
+    due = (
+        AutoTopUpAttempt.objects.filter(
+            status=Status.CHARGING, updated_at__lt=timezone.now() - older_than, payment__isnull=False
+        )
+        .exclude(payment__provider_payment_id="")
+        .exclude(payment__invoice__needs_review=True)  # flagged once for staff; not asked again
+        .select_related("payment")
+    )
+    settled = 0
+    for attempt in due.order_by("pk")[:100]:
+        payment = attempt.payment
+        assert payment is not None
+        settled += _reconcile_with_stripe(payment=payment)
+    return settled
+
+
+def _reconcile_with_stripe(*, payment: Payment) -> bool:
+    try:
+        intent = stripe.PaymentIntent.retrieve(
+            payment.provider_payment_id, api_key=settings.STRIPE_SECRET_KEY
+        ).to_dict()
+    except stripe.StripeError as exc:
+        logger.warning("payment %s: stripe did not answer the reconciliation: %s", payment.pk, exc)
+        return False
+    source = f"stripe_reconcile:{intent.get('id') or ''}"
+    status = intent.get("status")
+    if status not in ("succeeded", "requires_payment_method", "canceled"):
+        return False  # processing: Stripe has not decided yet
+    reason = intent_mismatch(payment, intent)
+    if reason:
+        flag_for_review(payment=payment, source=source, reason=reason, details={"intent_status": status})
+        return False
+    if status == "succeeded":
+        return settle_succeeded(payment=payment, source=source, provider_payment_id=str(intent["id"]))
+    intent_failed(payment, intent, source)
+    return True
 
 
 # --- Outcomes -------------------------------------------------------------------------------------------

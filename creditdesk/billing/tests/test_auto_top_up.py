@@ -60,6 +60,9 @@ class FakeStripe:
         self.intents: list[dict] = []
         self.sessions: list[dict] = []
         self.intent_error: Exception | None = None
+        self.retrieved: list[str] = []
+        self.intent_status = "processing"  # what a later retrieve of any intent answers
+        self.intent_overrides: dict[str, object] = {}
 
     def create_intent(self, **params: object) -> stripe.PaymentIntent:
         self.intents.append(params)
@@ -74,6 +77,25 @@ class FakeStripe:
                 "currency": params["currency"],
                 "metadata": params["metadata"],
             },
+            STRIPE_TEST_SECRET_KEY,
+        )
+
+    def retrieve_intent(self, intent_id: str, **params: object) -> stripe.PaymentIntent:
+        self.retrieved.append(intent_id)
+        sent = next(p for p in self.intents if f"pi_topup_{p['idempotency_key']}" == intent_id)
+        return stripe.PaymentIntent.construct_from(
+            {
+                "id": intent_id,
+                "object": "payment_intent",
+                "status": self.intent_status,
+                "amount": sent["amount"],
+                "currency": sent["currency"],
+                "metadata": sent["metadata"],
+                "last_payment_error": {"message": "Your card was declined."}
+                if self.intent_status == "requires_payment_method"
+                else None,
+            }
+            | self.intent_overrides,
             STRIPE_TEST_SECRET_KEY,
         )
 
@@ -103,6 +125,7 @@ class FakeStripe:
 def fake_stripe(monkeypatch) -> FakeStripe:
     fake = FakeStripe()
     monkeypatch.setattr(stripe.PaymentIntent, "create", fake.create_intent)
+    monkeypatch.setattr(stripe.PaymentIntent, "retrieve", fake.retrieve_intent)
     monkeypatch.setattr(stripe.checkout.Session, "create", fake.create_session)
     monkeypatch.setattr(stripe.Customer, "create", fake.create_customer)
     monkeypatch.setattr(stripe.SetupIntent, "retrieve", fake.retrieve_setup_intent)
@@ -474,3 +497,83 @@ def test_a_batch_of_debits_that_crosses_the_threshold_records_one_attempt(
     attempt = AutoTopUpAttempt.objects.get(account=account)
     assert (attempt.balance_before, attempt.balance_after) == (1000, 100)
     assert len(fake_stripe.intents) == 1
+
+
+def charging_attempt(account, package, django_capture_on_commit_callbacks) -> AutoTopUpAttempt:
+    """An attempt Stripe was asked to charge, whose webhook has not come for 20 minutes."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    arm(account, package, card="stripe")
+    with django_capture_on_commit_callbacks(execute=True):
+        spend(account, 600)
+    attempt = AutoTopUpAttempt.objects.get(account=account)
+    assert attempt.status == "charging"
+    AutoTopUpAttempt.objects.update(updated_at=timezone.now() - timedelta(minutes=20))
+    return attempt
+
+
+def test_a_charge_whose_webhook_was_lost_is_settled_by_asking_stripe_and_unblocks_the_next_top_up(
+    account, package, fake_stripe, django_capture_on_commit_callbacks
+):
+    from creditdesk.billing.services.topup import reconcile_charging_attempts
+
+    attempt = charging_attempt(account, package, django_capture_on_commit_callbacks)
+    assert reconcile_charging_attempts() == 0  # Stripe is still processing: nothing decided
+    assert AutoTopUpAttempt.objects.get(pk=attempt.pk).status == "charging"
+
+    fake_stripe.intent_status = "succeeded"
+    with django_capture_on_commit_callbacks(execute=True):
+        assert reconcile_charging_attempts() == 1
+        assert reconcile_charging_attempts() == 0  # settled once
+    assert fake_stripe.retrieved == [attempt.payment.provider_payment_id] * 2
+    account.refresh_from_db()
+    assert account.credits == 400 + 500
+    assert AutoTopUpAttempt.objects.get(pk=attempt.pk).status == "succeeded"
+    assert [
+        r.amount for r in CreditTransaction.objects.filter(account=account, transaction_type="purchase")
+    ] == [500]
+
+    # The late webhook changes nothing, and the next crossing tops up again.
+    late = intent_event(attempt.payment, event_type="payment_intent.succeeded")
+    with django_capture_on_commit_callbacks(execute=True):
+        post_webhook(late)
+        spend(account, 600)  # 900 -> 300: a new crossing
+    account.refresh_from_db()
+    assert account.credits == 300
+    assert AutoTopUpAttempt.objects.filter(account=account).count() == 2
+    assert len(fake_stripe.intents) == 2
+
+
+def test_a_charge_stripe_declined_without_a_webhook_fails_and_pauses_the_rule(
+    account, package, fake_stripe, django_capture_on_commit_callbacks
+):
+    from creditdesk.billing.services.topup import reconcile_charging_attempts
+
+    attempt = charging_attempt(account, package, django_capture_on_commit_callbacks)
+    fake_stripe.intent_status = "requires_payment_method"
+    assert reconcile_charging_attempts() == 1
+    attempt.refresh_from_db()
+    assert attempt.status == "failed" and "declined" in attempt.failure_reason
+    assert AutoTopUp.objects.get(account=account).paused_reason
+    assert Payment.objects.get(pk=attempt.payment_id).status == "failed"
+    account.refresh_from_db()
+    assert account.credits == 400  # nothing granted
+
+
+def test_a_reconciled_intent_that_does_not_match_the_payment_is_flagged_once_and_grants_nothing(
+    account, package, fake_stripe, django_capture_on_commit_callbacks
+):
+    from creditdesk.billing.services.topup import reconcile_charging_attempts
+
+    attempt = charging_attempt(account, package, django_capture_on_commit_callbacks)
+    fake_stripe.intent_status = "succeeded"
+    fake_stripe.intent_overrides = {"amount": 1}
+    assert reconcile_charging_attempts() == 0
+    assert reconcile_charging_attempts() == 0
+    assert fake_stripe.retrieved == [attempt.payment.provider_payment_id]  # flagged, then left to staff
+    invoice = Invoice.objects.get(pk=attempt.payment.invoice_id)
+    assert invoice.needs_review and "amount" in invoice.review_reason
+    account.refresh_from_db()
+    assert account.credits == 400
