@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
@@ -19,11 +20,12 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from requests.adapters import HTTPAdapter
 
 from creditdesk.core.errors import ValidationFailed
 from creditdesk.events import catalogue, signing
 from creditdesk.events.models import Delivery, DeliveryAttempt, Event, WebhookEndpoint
-from creditdesk.events.urls_policy import UnsafeURL, check_delivery_url, check_endpoint_url
+from creditdesk.events.urls_policy import Destination, UnsafeURL, check_delivery_url, check_endpoint_url
 from creditdesk.tenancy.roles import Role
 
 logger = logging.getLogger(__name__)
@@ -201,6 +203,25 @@ def _claim(*, delivery_id: int, now: datetime) -> bool:
     )
 
 
+class _PinnedTLSAdapter(HTTPAdapter):
+    """Connects to the checked address while TLS still names, and verifies, the endpoint's host."""
+
+    def __init__(self, host: str) -> None:
+        self._host = host
+        super().__init__()
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, server_hostname=self._host, assert_hostname=self._host, **kwargs)
+
+
+def _session_for(destination: Destination) -> requests.Session:
+    session = requests.Session()
+    session.trust_env = False  # no proxy from the environment: it would resolve the name itself
+    if destination.pinned:
+        session.mount("https://", _PinnedTLSAdapter(destination.host))
+    return session
+
+
 def _post(*, delivery: Delivery) -> AttemptResult:
     body = payload_of(delivery.event)
     headers = {
@@ -215,16 +236,18 @@ def _post(*, delivery: Delivery) -> AttemptResult:
     }
     started = time.monotonic()
     try:
-        check_delivery_url(delivery.endpoint.url)
-        response = requests.post(
-            delivery.endpoint.url,
-            data=body.encode(),
-            headers=headers,
-            timeout=settings.WEBHOOK_TIMEOUT_SECONDS,
-            allow_redirects=False,
-        )
-        status_code, error = response.status_code, ""
-        response.close()
+        destination = check_delivery_url(delivery.endpoint.url)
+        with _session_for(destination) as session:
+            response = session.post(
+                destination.url,
+                data=body.encode(),
+                headers=headers
+                | ({"host": urlsplit(delivery.endpoint.url).netloc} if destination.pinned else {}),
+                timeout=settings.WEBHOOK_TIMEOUT_SECONDS,
+                allow_redirects=False,
+            )
+            status_code, error = response.status_code, ""
+            response.close()
     except UnsafeURL as exc:
         status_code, error = None, str(exc)
     except requests.Timeout:

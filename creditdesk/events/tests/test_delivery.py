@@ -165,3 +165,59 @@ def test_a_delivery_is_not_sent_twice_when_two_workers_reach_it(delivery, receiv
     assert services._claim(delivery_id=delivery.pk, now=now)
     assert services.attempt_delivery(delivery_id=delivery.pk, now=now) is None
     assert receiver.received == []
+
+
+def test_a_name_that_rebinds_to_a_private_address_after_the_check_is_never_connected_to(
+    account, settings, monkeypatch
+):
+    """DNS rebinding: the name answers a public address to the check, then 127.0.0.1. The delivery connects to
+    the address it checked, so the local service listening on 127.0.0.1 is never reached."""
+    import socket
+
+    settings.WEBHOOK_ALLOW_PRIVATE_URLS = False
+    settings.WEBHOOK_TIMEOUT_SECONDS = 1
+    local_service = socket.create_server(("127.0.0.1", 0))
+    port = local_service.getsockname()[1]
+    endpoint = services.create_endpoint(account=account, url=f"https://hooks.rebind.test:{port}/hook")
+    services.emit(account=account, type="balance.low", data={})
+
+    real_getaddrinfo = socket.getaddrinfo
+    answered: list[str] = []
+
+    def rebinding_dns(host, port, *args, **kwargs):
+        if host != "hooks.rebind.test":
+            return real_getaddrinfo(host, port, *args, **kwargs)
+        answered.append("93.184.216.34" if not answered else "127.0.0.1")
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (answered[-1], port or 443))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding_dns)
+    try:
+        result = services.attempt_delivery(delivery_id=endpoint.deliveries.get().pk)
+        local_service.settimeout(0.3)
+        with pytest.raises(TimeoutError):
+            local_service.accept()  # nobody connected to the private address
+    finally:
+        local_service.close()
+    assert answered == ["93.184.216.34"]  # resolved once, by the check; the connection used that answer
+    assert result is not None and result.status_code is None and result.error
+
+
+def test_a_pinned_https_delivery_still_names_and_verifies_the_endpoints_host(settings, monkeypatch):
+    import socket
+
+    from creditdesk.events.services import _session_for
+    from creditdesk.events.urls_policy import check_delivery_url
+
+    settings.WEBHOOK_ALLOW_PRIVATE_URLS = False
+    monkeypatch.setattr(
+        socket,
+        "getaddrinfo",
+        lambda host, port, *a, **k: [
+            (socket.AF_INET6, socket.SOCK_STREAM, 6, "", ("2606:2800:220:1::1", port, 0, 0))
+        ],
+    )
+    destination = check_delivery_url("https://hooks.example.com:8443/in?x=1")
+    assert destination.url == "https://[2606:2800:220:1::1]:8443/in?x=1"
+    pool = _session_for(destination).get_adapter(destination.url).poolmanager
+    assert pool.connection_pool_kw["server_hostname"] == "hooks.example.com"
+    assert pool.connection_pool_kw["assert_hostname"] == "hooks.example.com"
