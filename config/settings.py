@@ -68,7 +68,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "creditdesk.core.csp.PathAwareCSPMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -315,14 +315,14 @@ SECURE_HSTS_PRELOAD = not DEBUG
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 # The SPA (one module script from /assets/) and the admin load nothing from elsewhere and run no inline
-# script. Styles may be inline (the admin's templates and React's style props). Swagger UI (/api/docs/)
-# is under the same policy: its files and start-up script come from our origin (drf-spectacular-sidecar,
-# split view).
+# script. Inline styles only under /admin/ and /api/docs/ (core/csp.py). Swagger UI (/api/docs/) is
+# otherwise under the same policy: its files and start-up script come from our origin
+# (drf-spectacular-sidecar, split view).
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
         "script-src": [SELF],
-        "style-src": [SELF, "'unsafe-inline'"],
+        "style-src": [SELF],
         "img-src": [SELF, "data:"],
         "font-src": [SELF],
         "connect-src": [SELF],

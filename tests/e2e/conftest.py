@@ -166,8 +166,18 @@ def page(browser, server_url: str):
     context = browser.new_context(base_url=server_url, viewport={"width": 1280, "height": 900})
     context.set_default_timeout(15_000)
     page = context.new_page()
+    # Chromium reports every Content-Security-Policy violation on the console: a page that needs something
+    # the policy refuses (an inline style, a script from elsewhere) fails the test that opened it.
+    violations: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            violations.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
     yield page
     context.close()
+    assert violations == [], violations
 
 
 @pytest.fixture
