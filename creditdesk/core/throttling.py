@@ -34,15 +34,3 @@ class LoginIPThrottle(SimpleRateThrottle):
     def get_cache_key(self, request: Request, view: object) -> str:
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
-
-class LoginEmailThrottle(SimpleRateThrottle):
-    scope = "login_email"
-
-    def get_rate(self) -> str | None:
-        return _rate_or_none(settings.LOGIN_RATE_LIMIT)
-
-    def get_cache_key(self, request: Request, view: object) -> str | None:
-        email = str(request.data.get("email", "")).strip().lower() if hasattr(request.data, "get") else ""
-        if not email:
-            return None
-        return self.cache_format % {"scope": self.scope, "ident": email}
