@@ -12,7 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from creditdesk.accounts.models import User
+from creditdesk.accounts.models import Account, User
 from creditdesk.billing.services import caps
 from creditdesk.core.errors import NotFound, PermissionDenied
 from creditdesk.core.serializers import StrictInputSerializer, validated
@@ -31,7 +31,7 @@ def cap_field(**kwargs: Any) -> serializers.IntegerField:
     return serializers.IntegerField(min_value=0, max_value=MAX_CAP, required=False, allow_null=True, **kwargs)
 
 
-def api_key_list(*, account: Any) -> QuerySet[ApiKey]:
+def api_key_list(*, account: Account) -> QuerySet[ApiKey]:
     return ApiKey.objects.filter(account=account).select_related("created_by").order_by("-created_at", "-id")
 
 

@@ -1,5 +1,6 @@
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
+from typing import TYPE_CHECKING, cast
 
 from django import forms
 from django.conf import settings
@@ -26,6 +27,9 @@ from creditdesk.billing.services.payments import approve_bank_transfer, reject_b
 from creditdesk.core.errors import ApplicationError
 from creditdesk.core.money import format_money
 from creditdesk.tenancy.audit import client_ip
+
+if TYPE_CHECKING:
+    from creditdesk.accounts.models import User
 
 
 def money(amount: Decimal | None, currency: str) -> str:
@@ -250,7 +254,7 @@ class PaymentAdmin(MoneyRecordAdmin):
         for payment_id in queryset.order_by("pk").values_list("pk", flat=True):
             try:
                 done = approve_bank_transfer(
-                    payment_id=payment_id, actor=request.user, ip_address=client_ip(request)
+                    payment_id=payment_id, actor=cast("User", request.user), ip_address=client_ip(request)
                 )
             except ApplicationError:
                 done = False
@@ -265,7 +269,10 @@ class PaymentAdmin(MoneyRecordAdmin):
         for payment_id in queryset.order_by("pk").values_list("pk", flat=True):
             try:
                 done = reject_bank_transfer(
-                    payment_id=payment_id, actor=request.user, reason=reason, ip_address=client_ip(request)
+                    payment_id=payment_id,
+                    actor=cast("User", request.user),
+                    reason=reason,
+                    ip_address=client_ip(request),
                 )
             except ApplicationError:
                 done = False

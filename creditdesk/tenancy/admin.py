@@ -1,4 +1,4 @@
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.contrib import admin, messages
@@ -9,6 +9,9 @@ from django.utils import timezone
 from creditdesk.tenancy.api_keys import create_platform_key, key_audit_target
 from creditdesk.tenancy.audit import AuditAction, client_ip, record_audit
 from creditdesk.tenancy.models import ApiKey, ApiKeyScope, AuditLog
+
+if TYPE_CHECKING:
+    from creditdesk.accounts.models import User
 
 
 @admin.register(AuditLog)
@@ -111,10 +114,10 @@ class ApiKeyAdmin(admin.ModelAdmin):
             api_key.revoked_at = now
             api_key.save(update_fields=["revoked_at", "updated_at"])
             revoked += 1
-            if api_key.account_id is not None:
+            if api_key.account is not None:
                 record_audit(
                     account=api_key.account,
-                    actor=request.user,
+                    actor=cast("User", request.user),  # the admin site serves signed-in staff only
                     action=AuditAction.API_KEY_REVOKED,
                     target=key_audit_target(api_key),
                     changes={"by_staff": True},
