@@ -27,6 +27,11 @@ from creditdesk.tenancy.views import AccountScopedMixin
 MAX_CAP = 2**62
 
 
+def scopes_field(**kwargs: Any) -> serializers.ListField:
+    """A key's scopes: the schema (and the front end's types) name each one."""
+    return serializers.ListField(child=serializers.ChoiceField(choices=ApiKeyScope.choices), **kwargs)
+
+
 def cap_field(**kwargs: Any) -> serializers.IntegerField:
     return serializers.IntegerField(min_value=0, max_value=MAX_CAP, required=False, allow_null=True, **kwargs)
 
@@ -37,6 +42,7 @@ def api_key_list(*, account: Account) -> QuerySet[ApiKey]:
 
 class ApiKeySerializer(serializers.ModelSerializer):
     prefix = serializers.CharField(source="display_prefix", read_only=True)
+    scopes = scopes_field(read_only=True)
     status = serializers.SerializerMethodField()
     created_by = serializers.SerializerMethodField()
     creator_removed = serializers.SerializerMethodField()
@@ -101,7 +107,7 @@ class ApiKeyCreatedSerializer(ApiKeySerializer):
 
 class ApiKeyCreateSerializer(StrictInputSerializer):
     name = serializers.CharField(max_length=100)
-    scopes = serializers.ListField(child=serializers.ChoiceField(choices=ApiKeyScope.choices), min_length=1)
+    scopes = scopes_field(min_length=1)
     expires_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
     daily_credit_cap = cap_field(default=None)
     monthly_credit_cap = cap_field(default=None)
