@@ -2,7 +2,7 @@ from typing import TYPE_CHECKING
 
 from django.db.models import QuerySet
 
-from creditdesk.events.models import Delivery, DeliveryAttempt, Event, WebhookEndpoint
+from creditdesk.events.models import Delivery, Event, WebhookEndpoint
 
 if TYPE_CHECKING:
     from creditdesk.accounts.models import Account
@@ -19,10 +19,6 @@ def delivery_list(*, account: "Account") -> QuerySet[Delivery]:
         .prefetch_related("attempt_log")
         .order_by("-created_at", "-id")
     )
-
-
-def attempt_list(*, account: "Account") -> QuerySet[DeliveryAttempt]:
-    return DeliveryAttempt.objects.filter(delivery__endpoint__account=account).order_by("-id")
 
 
 def event_list(*, account: "Account") -> QuerySet[Event]:
