@@ -37,6 +37,11 @@ def money(amount: Decimal | None, currency: str) -> str:
     return "-" if amount is None else format_money(amount, currency)
 
 
+def _staff(request: HttpRequest) -> "User":
+    """The signed-in user of an admin page: the admin site serves active staff only."""
+    return cast("User", request.user)
+
+
 class ReadOnlyAdmin(admin.ModelAdmin):
     """The ledger and its usage logs are append-only: visible to staff, never edited here."""
 
@@ -254,7 +259,7 @@ class PaymentAdmin(MoneyRecordAdmin):
         for payment_id in queryset.order_by("pk").values_list("pk", flat=True):
             try:
                 done = approve_bank_transfer(
-                    payment_id=payment_id, actor=cast("User", request.user), ip_address=client_ip(request)
+                    payment_id=payment_id, actor=_staff(request), ip_address=client_ip(request)
                 )
             except ApplicationError:
                 done = False
@@ -270,7 +275,7 @@ class PaymentAdmin(MoneyRecordAdmin):
             try:
                 done = reject_bank_transfer(
                     payment_id=payment_id,
-                    actor=cast("User", request.user),
+                    actor=_staff(request),
                     reason=reason,
                     ip_address=client_ip(request),
                 )

@@ -30,6 +30,11 @@ class AuditLogAdmin(admin.ModelAdmin):
         return False
 
 
+def _staff(request: HttpRequest) -> "User":
+    """The signed-in user of an admin page: the admin site serves active staff only."""
+    return cast("User", request.user)
+
+
 class PlatformKeyForm(forms.ModelForm):
     scopes = forms.MultipleChoiceField(
         choices=ApiKeyScope.choices, initial=list(ApiKeyScope.values), widget=forms.CheckboxSelectMultiple
@@ -74,27 +79,29 @@ class ApiKeyAdmin(admin.ModelAdmin):
     ]
     exclude = ["key_hash", "prefix", "created_by"]
 
-    def get_form(self, request: Any, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
+    def get_form(
+        self, request: HttpRequest, obj: ApiKey | None = None, change: bool = False, **kwargs: Any
+    ) -> Any:
         if obj is None:
             return PlatformKeyForm
         return super().get_form(request, obj, change=change, **kwargs)
 
-    def get_readonly_fields(self, request: Any, obj: Any = None) -> Any:
+    def get_readonly_fields(self, request: HttpRequest, obj: ApiKey | None = None) -> Any:
         return self.readonly_fields if obj is not None else []
 
-    def get_fieldsets(self, request: Any, obj: Any = None) -> Any:
+    def get_fieldsets(self, request: HttpRequest, obj: ApiKey | None = None) -> Any:
         if obj is None:
             return [(None, {"fields": ["name", "scopes", "expires_at"]})]
         return [(None, {"fields": self.readonly_fields})]
 
-    def save_model(self, request: Any, obj: ApiKey, form: Any, change: bool) -> None:
+    def save_model(self, request: HttpRequest, obj: ApiKey, form: Any, change: bool) -> None:
         if change:  # every field is read-only once created
             return
         issued = create_platform_key(
             name=form.cleaned_data["name"],
             scopes=list(form.cleaned_data["scopes"]),
             expires_at=form.cleaned_data.get("expires_at"),
-            actor=request.user,
+            actor=_staff(request),
         )
         obj.pk = issued.api_key.pk
         messages.warning(
@@ -117,7 +124,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
             if api_key.account is not None:
                 record_audit(
                     account=api_key.account,
-                    actor=cast("User", request.user),  # the admin site serves signed-in staff only
+                    actor=_staff(request),
                     action=AuditAction.API_KEY_REVOKED,
                     target=key_audit_target(api_key),
                     changes={"by_staff": True},
