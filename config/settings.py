@@ -200,7 +200,6 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "api_user": API_RATE_LIMIT,
         "login_ip": LOGIN_RATE_LIMIT,
-        "login_email": LOGIN_RATE_LIMIT,
     },
     "UNAUTHENTICATED_USER": None,
     "NUM_PROXIES": NUM_PROXIES,

@@ -1,13 +1,16 @@
 """Helpers for tests and benchmarks: read the ledger invariant the way an auditor would."""
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.db.models import Sum
 
 from creditdesk.billing.models import CreditDraw, CreditGrant, CreditTransaction
 
+if TYPE_CHECKING:
+    from creditdesk.accounts.models import Account
 
-def assert_ledger_consistent(account: Any) -> None:
+
+def assert_ledger_consistent(account: "Account") -> None:
     """credits == sum(ledger amounts) == latest balance_after == sum(grants' remaining), each balance_after
     is the running sum, and each grant's remaining is its amount minus its draws."""
     account.refresh_from_db()

@@ -1,7 +1,7 @@
 import hashlib
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.conf import settings
@@ -18,6 +18,11 @@ from creditdesk.accounts import limits
 from creditdesk.accounts.models import Account, Invitation, User
 from creditdesk.billing.services.ledger import InsufficientCredits, adjust_credits
 from creditdesk.tenancy.audit import AuditAction, client_ip, record_audit
+
+
+def staff_user(request: HttpRequest) -> User:
+    """The signed-in user of an admin page: the admin site serves active staff only."""
+    return cast(User, request.user)
 
 
 def _too_many_attempts(wait: float | None) -> HttpResponse:
@@ -79,7 +84,7 @@ class AuditedAdminMixin:
             return
         record_audit(
             account=account,
-            actor=request.user,
+            actor=staff_user(request),
             action=self.audit_actions[verb],
             target=str(obj)[:255],
             changes={"admin": message},
@@ -138,13 +143,13 @@ class AccountAdmin(AuditedAdminMixin, admin.ModelAdmin):
         if request.method == "POST" and form.is_valid():
             amount, reason = form.cleaned_data["amount"], form.cleaned_data["reason"]
             try:
-                adjust_credits(account=account, amount=amount, reason=reason, created_by=request.user)
+                adjust_credits(account=account, amount=amount, reason=reason, created_by=staff_user(request))
             except InsufficientCredits as exc:
                 form.add_error("amount", exc.message)
             else:
                 record_audit(
                     account=account,
-                    actor=request.user,
+                    actor=staff_user(request),
                     action=AuditAction.CREDITS_ADJUSTED,
                     target=account.slug,
                     changes={"amount": amount, "reason": reason},

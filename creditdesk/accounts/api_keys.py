@@ -12,7 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from creditdesk.accounts.models import User
+from creditdesk.accounts.models import Account, User
 from creditdesk.billing.services import caps
 from creditdesk.core.errors import NotFound, PermissionDenied
 from creditdesk.core.serializers import StrictInputSerializer, validated
@@ -27,16 +27,22 @@ from creditdesk.tenancy.views import AccountScopedMixin
 MAX_CAP = 2**62
 
 
+def scopes_field(**kwargs: Any) -> serializers.ListField:
+    """A key's scopes: the schema (and the front end's types) name each one."""
+    return serializers.ListField(child=serializers.ChoiceField(choices=ApiKeyScope.choices), **kwargs)
+
+
 def cap_field(**kwargs: Any) -> serializers.IntegerField:
     return serializers.IntegerField(min_value=0, max_value=MAX_CAP, required=False, allow_null=True, **kwargs)
 
 
-def api_key_list(*, account: Any) -> QuerySet[ApiKey]:
+def api_key_list(*, account: Account) -> QuerySet[ApiKey]:
     return ApiKey.objects.filter(account=account).select_related("created_by").order_by("-created_at", "-id")
 
 
 class ApiKeySerializer(serializers.ModelSerializer):
     prefix = serializers.CharField(source="display_prefix", read_only=True)
+    scopes = scopes_field(read_only=True)
     status = serializers.SerializerMethodField()
     created_by = serializers.SerializerMethodField()
     creator_removed = serializers.SerializerMethodField()
@@ -101,7 +107,7 @@ class ApiKeyCreatedSerializer(ApiKeySerializer):
 
 class ApiKeyCreateSerializer(StrictInputSerializer):
     name = serializers.CharField(max_length=100)
-    scopes = serializers.ListField(child=serializers.ChoiceField(choices=ApiKeyScope.choices), min_length=1)
+    scopes = scopes_field(min_length=1)
     expires_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
     daily_credit_cap = cap_field(default=None)
     monthly_credit_cap = cap_field(default=None)

@@ -5,7 +5,6 @@ import os
 import random
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -45,7 +44,7 @@ def demo_password() -> str:
     return os.environ.get("DEMO_PASSWORD", "creditdesk-demo-2026")
 
 
-def seed_demo(*, stdout: Any = None) -> tuple[Account, bool]:
+def seed_demo() -> tuple[Account, bool]:
     """Creates the demo tenant once; returns it and whether it was created now."""
     existing = User.objects.filter(email=DEMO_EMAIL).select_related("account").first()
     if existing is not None and existing.account is not None:

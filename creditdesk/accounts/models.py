@@ -93,6 +93,13 @@ class User(AbstractBaseUser, PermissionsMixin):
     def __str__(self) -> str:
         return self.email
 
+    @property
+    def member_account(self) -> Account:
+        """The account of a member the API serves (is_active_member): only a removed member or staff has none."""
+        if self.account is None:
+            raise ValueError(f"{self.email} belongs to no account")
+        return self.account
+
     def set_password(self, raw_password: str | None) -> None:
         super().set_password(raw_password)
         if self.pk is not None:

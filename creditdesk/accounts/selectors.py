@@ -1,14 +1,12 @@
-from typing import Any
-
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from creditdesk.accounts.models import Invitation, User
+from creditdesk.accounts.models import Account, Invitation, User
 from creditdesk.tenancy.models import AuditLog
 
 
-def team_member_list(*, account: Any) -> QuerySet[User]:
+def team_member_list(*, account: Account) -> QuerySet[User]:
     """Members who joined; pending invitees are listed by pending_invitation_list."""
     return (
         User.objects.filter(account=account)
@@ -17,11 +15,11 @@ def team_member_list(*, account: Any) -> QuerySet[User]:
     )
 
 
-def audit_log_list(*, account: Any) -> QuerySet[AuditLog]:
+def audit_log_list(*, account: Account) -> QuerySet[AuditLog]:
     return AuditLog.objects.filter(account=account).order_by("-created_at", "-id")
 
 
-def pending_invitation_list(*, account: Any) -> QuerySet[Invitation]:
+def pending_invitation_list(*, account: Account) -> QuerySet[Invitation]:
     """Neither accepted nor revoked, expired ones included (the list shows them as expired)."""
     return (
         Invitation.objects.filter(account=account, accepted_at__isnull=True, revoked_at__isnull=True)

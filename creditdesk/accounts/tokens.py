@@ -95,7 +95,9 @@ def _audit_reuse(raw: str, ip: str | None) -> None:
     )
     user = outstanding.user if outstanding is not None else None
     if user is not None and user.account is not None:
-        record_audit(account=user.account, actor=user, action=AuditAction.AUTH_REFRESH_REUSED, ip_address=ip)
+        record_audit(
+            account=user.member_account, actor=user, action=AuditAction.AUTH_REFRESH_REUSED, ip_address=ip
+        )
 
 
 def _claim(token: RefreshToken, name: str, default: Any) -> Any:
@@ -133,7 +135,9 @@ def rotate_refresh_token(*, raw: str, ip: str | None = None) -> tuple[User, Toke
             ):
                 raise TokenRefused(REFUSED)
             pair = issue_tokens(user, auth_time=auth_time)
-            record_audit(account=user.account, actor=user, action=AuditAction.AUTH_REFRESH, ip_address=ip)
+            record_audit(
+                account=user.member_account, actor=user, action=AuditAction.AUTH_REFRESH, ip_address=ip
+            )
     if reused_by is not None:
         if reused_by.account is not None:
             record_audit(

@@ -1,3 +1,5 @@
+from collections.abc import Sequence
+
 from django.utils.cache import add_never_cache_headers
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status
@@ -5,11 +7,12 @@ from rest_framework.generics import ListAPIView
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
 from creditdesk.accounts import selectors
 from creditdesk.accounts.filters import AuditLogFilter
-from creditdesk.accounts.models import User
+from creditdesk.accounts.models import Account, User
 from creditdesk.accounts.serializers import (
     AcceptInvitationSerializer,
     AccountSerializer,
@@ -54,17 +57,24 @@ class NeverStoredMixin:
         return response
 
 
+class SignedOutView(NeverStoredMixin, APIView):
+    """For someone not signed in: no authentication, open to all, throttled per IP like sign-in."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes: Sequence[type[BaseThrottle]] = [LoginIPThrottle]
+
+
 RESET_SENT = "If the address has an account, a reset link is on its way."
+
+
+def me_payload(user: User, account: Account | None) -> dict:
+    return {"user": UserSerializer(user).data, "account": AccountSerializer(account).data}
 
 
 def session_payload(user: User) -> dict:
     pair = auth.start_session(user=user)
-    return {
-        "access": pair.access,
-        "refresh": pair.refresh,
-        "user": UserSerializer(user).data,
-        "account": AccountSerializer(user.account).data,
-    }
+    return {"access": pair.access, "refresh": pair.refresh, **me_payload(user, user.account)}
 
 
 @extend_schema_view(
@@ -78,11 +88,7 @@ def session_payload(user: User) -> dict:
         ),
     ),
 )
-class RegisterView(NeverStoredMixin, APIView):
-    authentication_classes: list = []
-    permission_classes = [AllowAny]
-    throttle_classes = [LoginIPThrottle]
-
+class RegisterView(SignedOutView):
     @extend_schema(request=RegisterSerializer, responses={201: SessionSerializer})
     def post(self, request: Request) -> Response:
         data = validated(RegisterSerializer, request.data)
@@ -90,11 +96,7 @@ class RegisterView(NeverStoredMixin, APIView):
         return Response(session_payload(user), status=status.HTTP_201_CREATED)
 
 
-class LoginView(NeverStoredMixin, APIView):
-    authentication_classes: list = []
-    permission_classes = [AllowAny]
-    throttle_classes = [LoginIPThrottle]
-
+class LoginView(SignedOutView):
     @extend_schema(
         summary="Sign in",
         description=(
@@ -110,9 +112,8 @@ class LoginView(NeverStoredMixin, APIView):
         return Response(session_payload(user))
 
 
-class RefreshView(NeverStoredMixin, APIView):
-    authentication_classes: list = []
-    permission_classes = [AllowAny]
+class RefreshView(SignedOutView):
+    throttle_classes = APIView.throttle_classes  # the API's default limit, not sign-in's
 
     @extend_schema(
         summary="Rotate a refresh token",
@@ -139,9 +140,8 @@ class RefreshView(NeverStoredMixin, APIView):
         ),
     ),
 )
-class LogoutView(NeverStoredMixin, APIView):
-    authentication_classes: list = []
-    permission_classes = [AllowAny]
+class LogoutView(SignedOutView):
+    throttle_classes = APIView.throttle_classes  # the API's default limit, not sign-in's
 
     @extend_schema(request=RefreshSerializer, responses={200: None})
     def post(self, request: Request) -> Response:
@@ -162,9 +162,7 @@ class LogoutView(NeverStoredMixin, APIView):
 class MeView(APIView):
     @extend_schema(responses=MeSerializer)
     def get(self, request: TenantRequest) -> Response:
-        return Response(
-            {"user": UserSerializer(request.user).data, "account": AccountSerializer(request.account).data}
-        )
+        return Response(me_payload(request.user, request.account))
 
     @extend_schema(
         summary="Edit your own name",
@@ -175,9 +173,7 @@ class MeView(APIView):
     def patch(self, request: TenantRequest) -> Response:
         data = validated(ProfileUpdateSerializer, request.data)
         user = account_settings.update_profile(user=request.user, data=data, ip=client_ip(request))
-        return Response(
-            {"user": UserSerializer(user).data, "account": AccountSerializer(request.account).data}
-        )
+        return Response(me_payload(user, request.account))
 
 
 class PasswordChangeView(NeverStoredMixin, APIView):
@@ -198,11 +194,7 @@ class PasswordChangeView(NeverStoredMixin, APIView):
         return Response(session_payload(user))
 
 
-class PasswordResetRequestView(NeverStoredMixin, APIView):
-    authentication_classes: list = []
-    permission_classes = [AllowAny]
-    throttle_classes = [LoginIPThrottle]
-
+class PasswordResetRequestView(SignedOutView):
     @extend_schema(
         summary="Mail a password-reset link",
         description=(
@@ -218,11 +210,7 @@ class PasswordResetRequestView(NeverStoredMixin, APIView):
         return Response({"detail": RESET_SENT})
 
 
-class PasswordResetConfirmView(NeverStoredMixin, APIView):
-    authentication_classes: list = []
-    permission_classes = [AllowAny]
-    throttle_classes = [LoginIPThrottle]
-
+class PasswordResetConfirmView(SignedOutView):
     @extend_schema(
         summary="Set a new password from a reset link",
         description="`uid` and `token` come from the mailed link. Every session of the user ends.",
@@ -245,11 +233,7 @@ class PasswordResetConfirmView(NeverStoredMixin, APIView):
         ),
     ),
 )
-class AcceptInvitationView(NeverStoredMixin, APIView):
-    authentication_classes: list = []
-    permission_classes = [AllowAny]
-    throttle_classes = [LoginIPThrottle]
-
+class AcceptInvitationView(SignedOutView):
     @extend_schema(request=AcceptInvitationSerializer, responses=SessionSerializer)
     def post(self, request: Request) -> Response:
         data = validated(AcceptInvitationSerializer, request.data)
@@ -257,11 +241,7 @@ class AcceptInvitationView(NeverStoredMixin, APIView):
         return Response(session_payload(user))
 
 
-class InvitationLookupView(NeverStoredMixin, APIView):
-    authentication_classes: list = []
-    permission_classes = [AllowAny]
-    throttle_classes = [LoginIPThrottle]
-
+class InvitationLookupView(SignedOutView):
     @extend_schema(
         summary="Look up an invitation by its token",
         description=(

@@ -3,12 +3,15 @@
 from collections import defaultdict
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Sum
 from django.utils import timezone
 
 from creditdesk.billing.models import CreditTransaction, DailyLedgerRollup, DailyOperationRollup
+
+if TYPE_CHECKING:
+    from creditdesk.accounts.models import Account
 
 TxType = CreditTransaction.Type
 MAX_DAYS = 365
@@ -20,7 +23,7 @@ GRANT_TYPES = frozenset({TxType.GRANT, TxType.SUBSCRIPTION})
 
 def usage_analytics(
     *,
-    account: Any,
+    account: "Account",
     days: int | None = None,
     start: date | None = None,
     end: date | None = None,

@@ -1,5 +1,6 @@
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
+from typing import TYPE_CHECKING, cast
 
 from django import forms
 from django.conf import settings
@@ -27,10 +28,18 @@ from creditdesk.core.errors import ApplicationError
 from creditdesk.core.money import format_money
 from creditdesk.tenancy.audit import client_ip
 
+if TYPE_CHECKING:
+    from creditdesk.accounts.models import User
+
 
 def money(amount: Decimal | None, currency: str) -> str:
     """An amount with its currency code, as the PDFs print it: 9.00 USD."""
     return "-" if amount is None else format_money(amount, currency)
+
+
+def _staff(request: HttpRequest) -> "User":
+    """The signed-in user of an admin page: the admin site serves active staff only."""
+    return cast("User", request.user)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -250,7 +259,7 @@ class PaymentAdmin(MoneyRecordAdmin):
         for payment_id in queryset.order_by("pk").values_list("pk", flat=True):
             try:
                 done = approve_bank_transfer(
-                    payment_id=payment_id, actor=request.user, ip_address=client_ip(request)
+                    payment_id=payment_id, actor=_staff(request), ip_address=client_ip(request)
                 )
             except ApplicationError:
                 done = False
@@ -265,7 +274,10 @@ class PaymentAdmin(MoneyRecordAdmin):
         for payment_id in queryset.order_by("pk").values_list("pk", flat=True):
             try:
                 done = reject_bank_transfer(
-                    payment_id=payment_id, actor=request.user, reason=reason, ip_address=client_ip(request)
+                    payment_id=payment_id,
+                    actor=_staff(request),
+                    reason=reason,
+                    ip_address=client_ip(request),
                 )
             except ApplicationError:
                 done = False

@@ -5,7 +5,8 @@ create what is missing, never overwrite what an operator edited in the admin.
 """
 
 from decimal import Decimal
-from typing import Any
+
+from django.apps.registry import Apps
 
 PLANS = [
     {
@@ -118,7 +119,7 @@ PAYMENT_METHODS = [
 ]
 
 
-def seed_catalog(apps: Any) -> dict[str, int]:
+def seed_catalog(apps: Apps) -> dict[str, int]:
     created: dict[str, int] = {}
     for model_name, rows, key in [
         ("Plan", PLANS, "slug"),

@@ -1,14 +1,17 @@
 """Purchases for the demo account, made through the real services so the demo shows real data."""
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from creditdesk.billing.models import CreditPackage, Payment, PaymentMethod
 from creditdesk.billing.services.payments import mark_payment_succeeded
 from creditdesk.billing.services.purchases import purchase_package
 from creditdesk.tenancy.audit import AuditAction
 
+if TYPE_CHECKING:
+    from creditdesk.accounts.models import Account, User
 
-def _bank_transfer(*, account: Any, actor: Any, slug: str) -> Payment:
+
+def _bank_transfer(*, account: "Account", actor: "User", slug: str) -> Payment:
     # Bank transfer needs no environment flag and no network, so the seed works in every environment.
     package = CreditPackage.objects.get(slug=slug)
     purchase = purchase_package(
@@ -17,7 +20,7 @@ def _bank_transfer(*, account: Any, actor: Any, slug: str) -> Payment:
     return purchase.payment
 
 
-def create_demo_purchases(*, account: Any, actor: Any) -> list[Payment]:
+def create_demo_purchases(*, account: "Account", actor: "User") -> list[Payment]:
     """Two paid invoices and one bank transfer awaiting approval, for the demo account.
 
     Meant to be called once, when the demo account is created; a second call finds the payments and does

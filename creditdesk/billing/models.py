@@ -9,16 +9,6 @@ from creditdesk.core.models import TimeStampedModel
 from creditdesk.core.money import money_field
 
 
-class OperationType(models.TextChoices):
-    CLUSTERING = "clustering", "Keyword clustering"
-    IDEA_GENERATION = "idea_generation", "Idea generation"
-    CONTENT_GENERATION = "content_generation", "Content writing"
-    IMAGE_GENERATION = "image_generation", "Image generation"
-    IMAGE_PROMPT_EXTRACTION = "image_prompt_extraction", "Image prompt extraction"
-    LINKING = "linking", "Internal linking"
-    OPTIMIZATION = "optimization", "Content optimization"
-
-
 class Plan(TimeStampedModel):
     name = models.CharField(max_length=80)
     slug = models.SlugField(unique=True)

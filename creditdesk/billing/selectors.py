@@ -4,7 +4,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from django.conf import settings
 from django.db.models import Count, DecimalField, F, Max, Model, Q, QuerySet, Sum, Value
@@ -26,6 +26,9 @@ from creditdesk.billing.models import (
     PaymentMethodConfig,
 )
 from creditdesk.billing.services.grants import next_grant_at
+
+if TYPE_CHECKING:
+    from creditdesk.accounts.models import Account
 
 
 @dataclass(frozen=True)
@@ -58,7 +61,7 @@ def month_start(now: datetime | None = None) -> datetime:
     return now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 
 
-def credits_deducted_since(*, account: Any, since: datetime) -> int:
+def credits_deducted_since(*, account: "Account", since: datetime) -> int:
     # Net of reversals: usage given back is not usage.
     total = DailyLedgerRollup.objects.filter(
         account=account,
@@ -68,7 +71,7 @@ def credits_deducted_since(*, account: Any, since: datetime) -> int:
     return -(total or 0)
 
 
-def live_grant_totals(*, account: Any, now: datetime) -> tuple[list[SourceCredits], NextExpiry | None]:
+def live_grant_totals(*, account: "Account", now: datetime) -> tuple[list[SourceCredits], NextExpiry | None]:
     """The live grants' credits by source (non-zero, in draw order of sources) and the soonest-expiring
     ones, from one grouped query."""
     rows = (
@@ -96,7 +99,7 @@ def live_grant_totals(*, account: Any, now: datetime) -> tuple[list[SourceCredit
     return breakdown, soonest
 
 
-def credit_balance(*, account: Any) -> CreditBalance:
+def credit_balance(*, account: "Account") -> CreditBalance:
     now = timezone.now()
     breakdown, next_expiry = live_grant_totals(account=account, now=now)
     plan = account.plan
@@ -192,11 +195,11 @@ class UsageLogList(RollupCountMixin, QuerySet):
     pass
 
 
-def _rollup_rows(model: type[Model], account: Any) -> Callable[[], int]:
+def _rollup_rows(model: type[Model], account: "Account") -> Callable[[], int]:
     return lambda: model._default_manager.filter(account=account).aggregate(rows=Sum("count"))["rows"] or 0
 
 
-def transaction_list(*, account: Any) -> QuerySet[CreditTransaction]:
+def transaction_list(*, account: "Account") -> QuerySet[CreditTransaction]:
     rows: LedgerList = (
         LedgerList(model=CreditTransaction).filter(account=account).order_by("-created_at", "-id")
     )
@@ -204,7 +207,7 @@ def transaction_list(*, account: Any) -> QuerySet[CreditTransaction]:
     return rows
 
 
-def usage_log_list(*, account: Any) -> QuerySet[CreditUsageLog]:
+def usage_log_list(*, account: "Account") -> QuerySet[CreditUsageLog]:
     rows: UsageLogList = (
         UsageLogList(model=CreditUsageLog).filter(account=account).order_by("-created_at", "-id")
     )
@@ -212,7 +215,7 @@ def usage_log_list(*, account: Any) -> QuerySet[CreditUsageLog]:
     return rows
 
 
-def hold_list(*, account: Any) -> QuerySet[CreditHold]:
+def hold_list(*, account: "Account") -> QuerySet[CreditHold]:
     return CreditHold.objects.filter(account=account).order_by("-created_at", "-id")
 
 
@@ -228,7 +231,7 @@ def payment_method_configs() -> QuerySet[PaymentMethodConfig]:
     return PaymentMethodConfig.objects.order_by("sort_order", "id")
 
 
-def invoice_list(*, account: Any) -> QuerySet[Invoice]:
+def invoice_list(*, account: "Account") -> QuerySet[Invoice]:
     # A draft was never issued (its provider refused to start): nothing is owed, so customers don't see it.
     return (
         Invoice.objects.filter(account=account)
@@ -237,7 +240,7 @@ def invoice_list(*, account: Any) -> QuerySet[Invoice]:
     )
 
 
-def payment_list(*, account: Any) -> QuerySet[Payment]:
+def payment_list(*, account: "Account") -> QuerySet[Payment]:
     return (
         Payment.objects.filter(account=account)
         .exclude(invoice__status=Invoice.Status.DRAFT)

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.models import Model
 
 REPLICA = "replica"
 _replica_reads: ContextVar[bool] = ContextVar("replica_reads", default=False)
@@ -33,18 +34,18 @@ def replica_configured() -> bool:
 
 
 class ReplicaRouter:
-    def db_for_read(self, model: Any, **hints: Any) -> str | None:
+    def db_for_read(self, model: type[Model], **hints: Any) -> str | None:
         if not (_replica_reads.get() and replica_configured()):
             return None
         if connections[DEFAULT_DB_ALIAS].in_atomic_block:
             return DEFAULT_DB_ALIAS
         return REPLICA
 
-    def db_for_write(self, model: Any, **hints: Any) -> str:
+    def db_for_write(self, model: type[Model], **hints: Any) -> str:
         # Also for an instance read from the replica: Django's default would send its save there.
         return DEFAULT_DB_ALIAS
 
-    def allow_relation(self, obj1: Any, obj2: Any, **hints: Any) -> bool:
+    def allow_relation(self, obj1: Model, obj2: Model, **hints: Any) -> bool:
         return True  # the replica holds the primary's rows: the same database, read elsewhere
 
     def allow_migrate(self, db: str, app_label: str, **hints: Any) -> bool:

@@ -12,7 +12,6 @@ from django.db import models
 from rest_framework import serializers
 
 COST_DECIMAL_PLACES = 4  # provider costs are fractions of a cent
-COST_MAX_DIGITS = 18
 
 # Currencies whose smallest unit is the unit itself (Stripe's list): amounts in minor units are whole units.
 ZERO_DECIMAL_CURRENCIES = frozenset(

@@ -1,6 +1,10 @@
 """OpenAPI post-processing: every documented response is wrapped in the envelope the API really sends."""
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from drf_spectacular.generators import SchemaGenerator
+    from rest_framework.request import Request
 
 ERROR_COMPONENT = "ErrorEnvelope"
 ERROR_STATUSES = {
@@ -33,7 +37,9 @@ def _success(schema: dict[str, Any] | None) -> dict[str, Any]:
     }
 
 
-def wrap_responses_in_envelope(result: dict, generator: Any, request: Any, public: bool) -> dict:
+def wrap_responses_in_envelope(
+    result: dict, generator: "SchemaGenerator", request: "Request | None", public: bool
+) -> dict:
     components = result.setdefault("components", {}).setdefault("schemas", {})
     components[ERROR_COMPONENT] = ERROR_SCHEMA
     error_ref = {"$ref": f"#/components/schemas/{ERROR_COMPONENT}"}

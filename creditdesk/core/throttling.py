@@ -1,8 +1,11 @@
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle, UserRateThrottle
+
+if TYPE_CHECKING:  # rest_framework.views imports this module (its default classes)
+    from rest_framework.views import APIView
 
 
 def _rate_or_none(rate: str) -> str | None:
@@ -17,7 +20,7 @@ class ApiUserRateThrottle(UserRateThrottle):
     def get_rate(self) -> str | None:
         return _rate_or_none(settings.API_RATE_LIMIT)
 
-    def get_cache_key(self, request: Request, view: Any) -> str | None:
+    def get_cache_key(self, request: Request, view: "APIView") -> str | None:
         # A service's API key has no user id: it counts under its own ident, one bucket per key.
         ident = getattr(request.user, "throttle_ident", None)
         if ident:
@@ -31,18 +34,5 @@ class LoginIPThrottle(SimpleRateThrottle):
     def get_rate(self) -> str | None:
         return _rate_or_none(settings.LOGIN_RATE_LIMIT)
 
-    def get_cache_key(self, request: Request, view: object) -> str:
+    def get_cache_key(self, request: Request, view: "APIView") -> str:
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
-
-
-class LoginEmailThrottle(SimpleRateThrottle):
-    scope = "login_email"
-
-    def get_rate(self) -> str | None:
-        return _rate_or_none(settings.LOGIN_RATE_LIMIT)
-
-    def get_cache_key(self, request: Request, view: object) -> str | None:
-        email = str(request.data.get("email", "")).strip().lower() if hasattr(request.data, "get") else ""
-        if not email:
-            return None
-        return self.cache_format % {"scope": self.scope, "ident": email}

@@ -1,15 +1,18 @@
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.db.models import QuerySet
 
-from creditdesk.events.models import Delivery, DeliveryAttempt, Event, WebhookEndpoint
+from creditdesk.events.models import Delivery, Event, WebhookEndpoint
+
+if TYPE_CHECKING:
+    from creditdesk.accounts.models import Account
 
 
-def endpoint_list(*, account: Any) -> QuerySet[WebhookEndpoint]:
+def endpoint_list(*, account: "Account") -> QuerySet[WebhookEndpoint]:
     return WebhookEndpoint.objects.filter(account=account).order_by("id")
 
 
-def delivery_list(*, account: Any) -> QuerySet[Delivery]:
+def delivery_list(*, account: "Account") -> QuerySet[Delivery]:
     return (
         Delivery.objects.filter(endpoint__account=account)
         .select_related("event")
@@ -18,9 +21,5 @@ def delivery_list(*, account: Any) -> QuerySet[Delivery]:
     )
 
 
-def attempt_list(*, account: Any) -> QuerySet[DeliveryAttempt]:
-    return DeliveryAttempt.objects.filter(delivery__endpoint__account=account).order_by("-id")
-
-
-def event_list(*, account: Any) -> QuerySet[Event]:
+def event_list(*, account: "Account") -> QuerySet[Event]:
     return Event.objects.filter(account=account).order_by("-created_at")

@@ -10,7 +10,7 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import requests
@@ -27,6 +27,9 @@ from creditdesk.events import catalogue, signing
 from creditdesk.events.models import Delivery, DeliveryAttempt, Event, WebhookEndpoint
 from creditdesk.events.urls_policy import Destination, UnsafeURL, check_delivery_url, check_endpoint_url
 from creditdesk.tenancy.roles import Role
+
+if TYPE_CHECKING:
+    from creditdesk.accounts.models import Account
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +70,7 @@ def _fan_out(*, event: Event, endpoints: list[WebhookEndpoint]) -> list[Delivery
     )
 
 
-def emit(*, account: Any, type: str, data: dict[str, Any] | None = None) -> Event:
+def emit(*, account: "Account", type: str, data: dict[str, Any] | None = None) -> Event:
     """Records an event in the caller's transaction and delivers it to every interested endpoint after
     the transaction commits (nothing is sent for a change that rolls back)."""
     if not catalogue.is_known(type):
@@ -105,7 +108,7 @@ def _clean_url(url: str) -> str:
 
 
 def create_endpoint(
-    *, account: Any, url: str, description: str = "", event_types: list[str] | None = None
+    *, account: "Account", url: str, description: str = "", event_types: list[str] | None = None
 ) -> WebhookEndpoint:
     return WebhookEndpoint.objects.create(
         account=account,

@@ -1,4 +1,4 @@
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.contrib import admin, messages
@@ -9,6 +9,9 @@ from django.utils import timezone
 from creditdesk.tenancy.api_keys import create_platform_key, key_audit_target
 from creditdesk.tenancy.audit import AuditAction, client_ip, record_audit
 from creditdesk.tenancy.models import ApiKey, ApiKeyScope, AuditLog
+
+if TYPE_CHECKING:
+    from creditdesk.accounts.models import User
 
 
 @admin.register(AuditLog)
@@ -25,6 +28,11 @@ class AuditLogAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: object, obj: object = None) -> bool:
         return False
+
+
+def _staff(request: HttpRequest) -> "User":
+    """The signed-in user of an admin page: the admin site serves active staff only."""
+    return cast("User", request.user)
 
 
 class PlatformKeyForm(forms.ModelForm):
@@ -71,27 +79,29 @@ class ApiKeyAdmin(admin.ModelAdmin):
     ]
     exclude = ["key_hash", "prefix", "created_by"]
 
-    def get_form(self, request: Any, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
+    def get_form(
+        self, request: HttpRequest, obj: ApiKey | None = None, change: bool = False, **kwargs: Any
+    ) -> Any:
         if obj is None:
             return PlatformKeyForm
         return super().get_form(request, obj, change=change, **kwargs)
 
-    def get_readonly_fields(self, request: Any, obj: Any = None) -> Any:
+    def get_readonly_fields(self, request: HttpRequest, obj: ApiKey | None = None) -> Any:
         return self.readonly_fields if obj is not None else []
 
-    def get_fieldsets(self, request: Any, obj: Any = None) -> Any:
+    def get_fieldsets(self, request: HttpRequest, obj: ApiKey | None = None) -> Any:
         if obj is None:
             return [(None, {"fields": ["name", "scopes", "expires_at"]})]
         return [(None, {"fields": self.readonly_fields})]
 
-    def save_model(self, request: Any, obj: ApiKey, form: Any, change: bool) -> None:
+    def save_model(self, request: HttpRequest, obj: ApiKey, form: Any, change: bool) -> None:
         if change:  # every field is read-only once created
             return
         issued = create_platform_key(
             name=form.cleaned_data["name"],
             scopes=list(form.cleaned_data["scopes"]),
             expires_at=form.cleaned_data.get("expires_at"),
-            actor=request.user,
+            actor=_staff(request),
         )
         obj.pk = issued.api_key.pk
         messages.warning(
@@ -111,10 +121,10 @@ class ApiKeyAdmin(admin.ModelAdmin):
             api_key.revoked_at = now
             api_key.save(update_fields=["revoked_at", "updated_at"])
             revoked += 1
-            if api_key.account_id is not None:
+            if api_key.account is not None:
                 record_audit(
                     account=api_key.account,
-                    actor=request.user,
+                    actor=_staff(request),
                     action=AuditAction.API_KEY_REVOKED,
                     target=key_audit_target(api_key),
                     changes={"by_staff": True},

@@ -10,7 +10,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import transaction
@@ -20,6 +20,9 @@ from django.utils import timezone
 from creditdesk.core.errors import NotFound, ValidationFailed
 from creditdesk.tenancy.audit import AuditAction, record_audit
 from creditdesk.tenancy.models import ApiKey, ApiKeyScope
+
+if TYPE_CHECKING:
+    from creditdesk.accounts.models import Account, User
 
 KEY_PREFIX = "cdk_live_"
 PREFIX_LENGTH = 8  # characters of the random part kept in clear
@@ -81,8 +84,8 @@ def key_audit_target(api_key: ApiKey) -> str:
 
 def create_account_key(
     *,
-    account: Any,
-    actor: Any,
+    account: "Account",
+    actor: "User",
     name: str,
     scopes: list[str],
     expires_at: datetime | None = None,
@@ -125,7 +128,7 @@ def create_account_key(
 
 
 def create_platform_key(
-    *, name: str, scopes: list[str], actor: Any = None, expires_at: datetime | None = None
+    *, name: str, scopes: list[str], actor: "User | None" = None, expires_at: datetime | None = None
 ) -> IssuedKey:
     """A staff-made key that meters for any account; it is not tied to one, so no account audit row."""
     name, scopes = _clean_name(name), _clean_scopes(scopes)
@@ -145,7 +148,7 @@ def create_platform_key(
     return IssuedKey(api_key=api_key, secret=secret)
 
 
-def _lock_key(*, account: Any, key_id: Any) -> ApiKey:
+def _lock_key(*, account: "Account", key_id: int) -> ApiKey:
     api_key = ApiKey.objects.select_for_update().filter(account=account, pk=key_id).first()
     if api_key is None:
         raise NotFound("No such API key.")
@@ -153,7 +156,7 @@ def _lock_key(*, account: Any, key_id: Any) -> ApiKey:
 
 
 def update_account_key(
-    *, account: Any, actor: Any, key_id: Any, changes: dict[str, Any], ip: str | None = None
+    *, account: "Account", actor: "User", key_id: int, changes: dict[str, Any], ip: str | None = None
 ) -> ApiKey:
     """Renames a key or changes its caps (the caller seeds the cap counters in the same transaction)."""
     with transaction.atomic():
@@ -184,7 +187,7 @@ def update_account_key(
     return api_key
 
 
-def revoke_account_key(*, account: Any, actor: Any, key_id: Any, ip: str | None = None) -> ApiKey:
+def revoke_account_key(*, account: "Account", actor: "User", key_id: int, ip: str | None = None) -> ApiKey:
     """Refused from the very next request: authentication reads revoked_at on every request."""
     with transaction.atomic():
         api_key = _lock_key(account=account, key_id=key_id)
@@ -201,7 +204,7 @@ def revoke_account_key(*, account: Any, actor: Any, key_id: Any, ip: str | None 
     return api_key
 
 
-def note_creator_removed(*, account: Any, member: Any, actor: Any, ip: str | None = None) -> int:
+def note_creator_removed(*, account: "Account", member: "User", actor: "User", ip: str | None = None) -> int:
     """A removed member's keys keep working: they belong to the account, and a service should not stop
     because the person who set it up left. It is not silent: each key gets an audit row, and the key list
     shows `creator_removed` so that owners can rotate it. Returns how many live keys the member made."""

@@ -1,10 +1,11 @@
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
 from django.http import HttpRequest
 
 if TYPE_CHECKING:
+    from creditdesk.accounts.models import Account, User
     from creditdesk.tenancy.models import AuditLog
 
 
@@ -73,9 +74,9 @@ def client_ip(request: HttpRequest | None) -> str | None:
 
 def record_audit(
     *,
-    account: Any,
+    account: "Account",
     action: AuditAction,
-    actor: Any = None,
+    actor: "User | None" = None,
     target: str = "",
     changes: dict | None = None,
     ip_address: str | None = None,

@@ -1,35 +1,41 @@
 """Authentication that also fixes the tenant: request.account is the signed-in user's account."""
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from django.contrib.auth.base_user import AbstractBaseUser
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, SessionAuthentication, get_authorization_header
 from rest_framework.request import Request
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.settings import api_settings
+from rest_framework_simplejwt.tokens import Token
 
 from creditdesk.tenancy.api_keys import hash_secret, looks_like_key, touch_last_used
 from creditdesk.tenancy.member_query import load_member
 from creditdesk.tenancy.models import ApiKey
+from creditdesk.tenancy.request import TenantRequest
+
+if TYPE_CHECKING:
+    from creditdesk.accounts.models import User
 
 # The user's token_version when the token was issued; a password change bumps it (accounts.User).
 TOKEN_VERSION_CLAIM = "tv"
 
 
-def is_active_member(user: Any) -> bool:
+def is_active_member(user: AbstractBaseUser) -> bool:
     """Active, and in an account that is active: the only users the API serves."""
     account = getattr(user, "account", None)
     return bool(user.is_active and account is not None and account.is_active)
 
 
-def attach_account(request: Request, user: Any) -> None:
+def attach_account(request: Request, user: AbstractBaseUser) -> None:
     if not is_active_member(user):
         raise exceptions.AuthenticationFailed("This user no longer belongs to an active account.")
     request._request.account = user.account  # type: ignore[attr-defined]
 
 
 class AccountJWTAuthentication(JWTAuthentication):
-    def get_user(self, validated_token: Any) -> Any:
+    def get_user(self, validated_token: Token) -> Any:  # simplejwt types it as its AuthUser TypeVar
         try:
             user_id = validated_token[api_settings.USER_ID_CLAIM]
         except KeyError as exc:
@@ -192,7 +198,7 @@ def acting_key(request: Request) -> ApiKey | None:
     return request.auth if isinstance(request.auth, ApiKey) else None
 
 
-def acting_member(request: Request) -> Any:
+def acting_member(request: TenantRequest) -> "User | None":
     """The member a request was made by, or None when a service acted with an API key."""
     return None if acting_key(request) is not None else request.user
 

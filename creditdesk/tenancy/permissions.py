@@ -1,10 +1,13 @@
-from typing import Any
+from typing import TYPE_CHECKING
 
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 
 from creditdesk.tenancy.models import ApiKey, ApiKeyScope
 from creditdesk.tenancy.roles import MANAGERS, SPENDERS
+
+if TYPE_CHECKING:  # rest_framework.views imports this module (its default classes)
+    from rest_framework.views import APIView
 
 KEYS_REFUSED = "API keys are not accepted here: this endpoint needs a signed-in member."
 
@@ -18,7 +21,7 @@ def has_role(request: Request, roles: frozenset[str]) -> bool:
     return has_account(request) and getattr(request.user, "role", None) in roles
 
 
-def required_scope(view: Any, method: str) -> str | None:
+def required_scope(view: "APIView", method: str) -> str | None:
     """The scope a key needs for this view and method; None when the view does not accept keys.
 
     A view accepts keys only by declaring `api_key_scopes = {"GET": ..., "POST": ...}`: everything else
@@ -31,7 +34,7 @@ def required_scope(view: Any, method: str) -> str | None:
 class TenantPermission(BasePermission):
     """Members pass by role (`member_allowed`); API keys pass only where the view declares the scope."""
 
-    def has_permission(self, request: Request, view: Any) -> bool:
+    def has_permission(self, request: Request, view: "APIView") -> bool:
         auth = getattr(request, "auth", None)
         api_key = auth if isinstance(auth, ApiKey) else None
         if api_key is None:
@@ -45,14 +48,14 @@ class TenantPermission(BasePermission):
             return False
         return has_account(request)
 
-    def member_allowed(self, request: Request, view: Any) -> bool:
+    def member_allowed(self, request: Request, view: "APIView") -> bool:
         raise NotImplementedError
 
 
 class IsAccountMember(TenantPermission):
     """Any active member of an account (the default for every API view)."""
 
-    def member_allowed(self, request: Request, view: Any) -> bool:
+    def member_allowed(self, request: Request, view: "APIView") -> bool:
         return has_account(request)
 
 
@@ -61,7 +64,7 @@ class IsAccountManager(TenantPermission):
 
     message = "Only the account's owners and admins may do this."
 
-    def member_allowed(self, request: Request, view: Any) -> bool:
+    def member_allowed(self, request: Request, view: "APIView") -> bool:
         return has_role(request, MANAGERS)
 
 
@@ -70,7 +73,7 @@ class MembersReadRolesWrite(TenantPermission):
 
     writers: frozenset[str]
 
-    def member_allowed(self, request: Request, view: Any) -> bool:
+    def member_allowed(self, request: Request, view: "APIView") -> bool:
         return has_account(request) if request.method in SAFE_METHODS else has_role(request, self.writers)
 
 
@@ -92,6 +95,6 @@ class IsPlatformKey(BasePermission):
 
     message = "Only the platform's keys (made by staff) may read platform figures."
 
-    def has_permission(self, request: Request, view: Any) -> bool:
+    def has_permission(self, request: Request, view: "APIView") -> bool:
         auth = getattr(request, "auth", None)
         return isinstance(auth, ApiKey) and auth.is_platform and ApiKeyScope.BILLING_READ in auth.scopes

@@ -3,6 +3,7 @@
 from typing import Any
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import build_bearer_security_scheme_object
 
 from creditdesk.tenancy.permissions import required_scope
@@ -12,7 +13,7 @@ class AccountJWTScheme(OpenApiAuthenticationExtension):
     target_class = "creditdesk.tenancy.authentication.AccountJWTAuthentication"
     name = "jwtAuth"
 
-    def get_security_definition(self, auto_schema: Any) -> dict:
+    def get_security_definition(self, auto_schema: AutoSchema) -> dict:
         return build_bearer_security_scheme_object(
             header_name="AUTHORIZATION", token_prefix="Bearer", bearer_format="JWT"
         )
@@ -22,7 +23,7 @@ class AccountSessionScheme(OpenApiAuthenticationExtension):
     target_class = "creditdesk.tenancy.authentication.AccountSessionAuthentication"
     name = "cookieAuth"
 
-    def get_security_definition(self, auto_schema: Any) -> dict:
+    def get_security_definition(self, auto_schema: AutoSchema) -> dict:
         return {"type": "apiKey", "in": "cookie", "name": "sessionid"}
 
 
@@ -32,7 +33,7 @@ class ApiKeyScheme(OpenApiAuthenticationExtension):
     target_class = "creditdesk.tenancy.authentication.ApiKeyAuthentication"
     name = ["apiKeyBearer", "apiKeyHeader"]
 
-    def get_security_definition(self, auto_schema: Any) -> list[dict]:
+    def get_security_definition(self, auto_schema: AutoSchema) -> list[dict]:
         bearer = build_bearer_security_scheme_object(
             header_name="AUTHORIZATION", token_prefix="Bearer", bearer_format="cdk_live_..."
         )
@@ -42,7 +43,8 @@ class ApiKeyScheme(OpenApiAuthenticationExtension):
         header = {"type": "apiKey", "in": "header", "name": "X-API-Key", "description": bearer["description"]}
         return [bearer, header]
 
-    def get_security_requirement(self, auto_schema: Any) -> Any:  # None: not on this operation
+    # Any: None (not on this operation) works, though drf-spectacular's annotation leaves it out.
+    def get_security_requirement(self, auto_schema: AutoSchema) -> Any:
         scope = required_scope(auto_schema.view, auto_schema.method)
         if scope is None:
             return None

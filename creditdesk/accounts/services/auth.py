@@ -186,7 +186,11 @@ def login(*, email: str, password: str, ip: str | None = None) -> User:
     user.last_login = timezone.now()
     user.save(update_fields=["last_login"])
     record_audit(
-        account=user.account, actor=user, action=AuditAction.AUTH_LOGIN, target=user.email, ip_address=ip
+        account=user.member_account,
+        actor=user,
+        action=AuditAction.AUTH_LOGIN,
+        target=user.email,
+        ip_address=ip,
     )
     return user
 
@@ -235,7 +239,7 @@ def change_password(*, user: User, current_password: str, new_password: str, ip:
         user.set_password(new_password)
         user.save(update_fields=["password", "token_version"])
         record_audit(
-            account=user.account, actor=user, action=AuditAction.AUTH_PASSWORD_CHANGED, ip_address=ip
+            account=user.member_account, actor=user, action=AuditAction.AUTH_PASSWORD_CHANGED, ip_address=ip
         )
     return user
 
@@ -265,7 +269,10 @@ def request_password_reset(*, email: str, ip: str | None = None) -> None:
     uid = urlsafe_base64_encode(force_bytes(user.pk))
     token = _reset_tokens.make_token(user)
     record_audit(
-        account=user.account, actor=user, action=AuditAction.AUTH_PASSWORD_RESET_REQUESTED, ip_address=ip
+        account=user.member_account,
+        actor=user,
+        action=AuditAction.AUTH_PASSWORD_RESET_REQUESTED,
+        ip_address=ip,
     )
     send_password_reset_mail(user=user, uid=uid, token=token)
 
@@ -285,5 +292,7 @@ def confirm_password_reset(*, uid: str, token: str, password: str, ip: str | Non
         validate_new_password(password, user=user)
         user.set_password(password)  # changes the hash the reset token was made from: the link dies
         user.save(update_fields=["password", "token_version"])
-        record_audit(account=user.account, actor=user, action=AuditAction.AUTH_PASSWORD_RESET, ip_address=ip)
+        record_audit(
+            account=user.member_account, actor=user, action=AuditAction.AUTH_PASSWORD_RESET, ip_address=ip
+        )
     return user

@@ -31,7 +31,7 @@ def update_profile(*, user: User, data: dict[str, Any], ip: str | None = None) -
                 setattr(user, field, value.strip())
             user.save(update_fields=list(data))
             record_audit(
-                account=user.account,
+                account=user.member_account,
                 actor=user,
                 action=AuditAction.PROFILE_UPDATED,
                 changes=changes,

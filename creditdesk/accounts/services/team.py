@@ -26,7 +26,7 @@ def _ensure_may_grant(actor: User, role: str) -> None:
         raise PermissionDenied("Only an owner may grant the owner or admin role.")
 
 
-def _lock_member(account: Account, member_id: Any) -> User:
+def _lock_member(account: Account, member_id: int) -> User:
     try:
         return User.objects.select_for_update().filter(account=account).get(pk=int(member_id))
     except (User.DoesNotExist, TypeError, ValueError) as exc:
@@ -142,7 +142,7 @@ def invite_member(
     return invitation, token
 
 
-def _lock_pending_invitation(account: Account, invitation_id: Any) -> Invitation:
+def _lock_pending_invitation(account: Account, invitation_id: int) -> Invitation:
     try:
         return (
             selectors.pending_invitation_list(account=account)
@@ -154,7 +154,7 @@ def _lock_pending_invitation(account: Account, invitation_id: Any) -> Invitation
 
 
 def resend_invitation(
-    *, account: Account, actor: User, invitation_id: Any, ip: str | None = None
+    *, account: Account, actor: User, invitation_id: int, ip: str | None = None
 ) -> Invitation:
     """Mails a new link (the old one dies) valid for INVITATION_TTL_DAYS from now."""
     with transaction.atomic():
@@ -181,7 +181,7 @@ def resend_invitation(
     return invitation
 
 
-def revoke_invitation(*, account: Account, actor: User, invitation_id: Any, ip: str | None = None) -> None:
+def revoke_invitation(*, account: Account, actor: User, invitation_id: int, ip: str | None = None) -> None:
     """Kills the link and frees the seat; an invitee who never joined is detached from the account."""
     with transaction.atomic():
         account = lock_account(account)
@@ -264,7 +264,7 @@ def _ensure_another_owner_remains(account: Account, leaving: User) -> None:
 
 
 def change_member_role(
-    *, account: Account, actor: User, member_id: Any, role: str, ip: str | None = None
+    *, account: Account, actor: User, member_id: int, role: str, ip: str | None = None
 ) -> User:
     if role not in Role.values:
         raise ValidationFailed.on_field("role", f"Role must be one of {', '.join(Role.values)}.")
@@ -290,7 +290,7 @@ def change_member_role(
     return member
 
 
-def remove_member(*, account: Account, actor: User, member_id: Any, ip: str | None = None) -> None:
+def remove_member(*, account: Account, actor: User, member_id: int, ip: str | None = None) -> None:
     with transaction.atomic():
         lock_account(account)
         member = _lock_member(account, member_id)

@@ -9,7 +9,7 @@ only when something crossed.
 """
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -19,6 +19,9 @@ from django.utils import timezone
 from creditdesk.billing.models import CreditExpiryNotice, CreditGrant, NotificationSettings
 from creditdesk.events.services import emit
 
+if TYPE_CHECKING:
+    from creditdesk.accounts.models import Account
+
 EMAIL_SWITCHES = {
     "balance.low": "email_low_balance",
     "balance.depleted": "email_depleted",
@@ -26,7 +29,7 @@ EMAIL_SWITCHES = {
 }
 
 
-def note_balance_change(*, account: Any, before: int, after: int) -> None:
+def note_balance_change(*, account: "Account", before: int, after: int) -> None:
     if after >= before:
         return
     threshold = account.low_balance_threshold
@@ -36,7 +39,7 @@ def note_balance_change(*, account: Any, before: int, after: int) -> None:
         _alert(account=account, type="balance.depleted", data={"balance": 0})
 
 
-def _alert(*, account: Any, type: str, data: dict[str, Any]) -> None:
+def _alert(*, account: "Account", type: str, data: dict[str, Any]) -> None:
     emit(account=account, type=type, data=data)
     account_id = account.pk
     transaction.on_commit(lambda: _enqueue_mail(account_id=account_id, type=type, data=data), robust=True)
@@ -48,12 +51,12 @@ def _enqueue_mail(*, account_id: int, type: str, data: dict[str, Any]) -> None:
     mail_balance_alert.enqueue(account_id=account_id, event_type=type, data=data)
 
 
-def settings_of(*, account: Any) -> NotificationSettings:
+def settings_of(*, account: "Account") -> NotificationSettings:
     found = NotificationSettings.objects.filter(account_id=account.pk).first()
     return found or NotificationSettings(account_id=account.pk)
 
 
-def update_notification_settings(*, account: Any, **changes: Any) -> NotificationSettings:
+def update_notification_settings(*, account: "Account", **changes: Any) -> NotificationSettings:
     with transaction.atomic():
         if "low_balance_threshold" in changes:
             account.low_balance_threshold = changes.pop("low_balance_threshold")
@@ -67,7 +70,7 @@ def update_notification_settings(*, account: Any, **changes: Any) -> Notificatio
     return current
 
 
-def _subject_and_body(*, account: Any, type: str, data: dict[str, Any]) -> tuple[str, str]:
+def _subject_and_body(*, account: "Account", type: str, data: dict[str, Any]) -> tuple[str, str]:
     buy = f"{settings.SITE_URL}/billing/purchase"
     if type == "balance.low":
         return (
@@ -87,7 +90,7 @@ def _subject_and_body(*, account: Any, type: str, data: dict[str, Any]) -> tuple
     )
 
 
-def mail_alert(*, account: Any, type: str, data: dict[str, Any]) -> bool:
+def mail_alert(*, account: "Account", type: str, data: dict[str, Any]) -> bool:
     """Mails the owners and the billing email, unless the account turned this alert off."""
     from creditdesk.billing.services.payments import receipt_recipients
 

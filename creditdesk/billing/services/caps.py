@@ -16,7 +16,7 @@ Subjects without a cap write nothing: an uncapped key or member costs no stateme
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import connection, transaction
@@ -28,6 +28,10 @@ from creditdesk.core.errors import ApplicationError, ErrorCode, NotFound, Valida
 from creditdesk.tenancy.api_keys import update_account_key
 from creditdesk.tenancy.audit import AuditAction, record_audit
 from creditdesk.tenancy.models import ApiKey, MemberCreditCap, SpendingCounter
+
+if TYPE_CHECKING:
+    from creditdesk.accounts.models import Account, User
+    from creditdesk.billing.models import CreditHold
 
 COUNTER_TABLE = SpendingCounter._meta.db_table
 Period = SpendingCounter.Period
@@ -76,7 +80,7 @@ def period_starts(at: datetime) -> dict[str, date]:
     return {Period.DAY: day, Period.MONTH: day.replace(day=1)}
 
 
-def _member_cap(member: Any) -> MemberCreditCap | None:
+def _member_cap(member: "User | None") -> MemberCreditCap | None:
     if member is None or not getattr(member, "pk", None):
         return None
     try:  # loaded with the member by the JWT authentication (a LEFT JOIN, no extra query)
@@ -85,14 +89,14 @@ def _member_cap(member: Any) -> MemberCreditCap | None:
         return None
 
 
-def caps_for(*, api_key: Any, member: Any, at: datetime) -> list[Cap]:
+def caps_for(*, api_key: "ApiKey | None", member: "User | None", at: datetime) -> list[Cap]:
     starts = period_starts(at)
     holders: list[tuple[str, str, str, Any]] = []
     if api_key is not None:
         label = f"API key {api_key.name!r} ({api_key.display_prefix}…)"
         holders.append((f"key:{api_key.pk}", label, "api_key", api_key))
     member_cap = _member_cap(member)
-    if member_cap is not None:
+    if member is not None and member_cap is not None:
         holders.append((f"member:{member.pk}", f"member {member.email}", "member", member_cap))
     caps: list[Cap] = []
     for subject, label, kind, holder in holders:
@@ -142,7 +146,12 @@ def _spent(cap: Cap) -> int:
 
 
 def charge_caps(
-    *, account: Any, api_key: Any = None, member: Any = None, credits: int, at: datetime | None = None
+    *,
+    account: "Account",
+    api_key: "ApiKey | None" = None,
+    member: "User | None" = None,
+    credits: int,
+    at: datetime | None = None,
 ) -> list[Cap]:
     """Counts `credits` against every cap of the key and the member; CapExceeded names the first cap it
     would pass. Must run inside the deduction's transaction (the caller rolls everything back on error).
@@ -168,7 +177,7 @@ def release_caps(
     charged_at: datetime | None = None,
     api_key_id: int | None = None,
     member_id: int | None = None,
-    hold: Any = None,
+    hold: "CreditHold | None" = None,
 ) -> None:
     """Gives back credits charged at `charged_at` (a hold released, expired, or settled for less), to the
     counters of that day and month, never below 0. `hold` stands for its key, member and creation time.
@@ -190,7 +199,7 @@ def release_caps(
                 )
 
 
-def _seed_counters(*, account: Any, subject: str, usage_filter: dict[str, Any], now: datetime) -> None:
+def _seed_counters(*, account: "Account", subject: str, usage_filter: dict[str, Any], now: datetime) -> None:
     """A subject that had no cap had no counters kept: when a cap appears, its counters start from what
     the usage log says was spent this day and month, so a cap set at noon counts the morning too."""
     for period, starts_on in period_starts(now).items():
@@ -214,7 +223,7 @@ def _had_no_cap(daily: int | None, monthly: int | None) -> bool:
 
 
 def update_api_key(
-    *, account: Any, actor: Any, key_id: Any, changes: dict[str, Any], ip: str | None = None
+    *, account: "Account", actor: "User", key_id: int, changes: dict[str, Any], ip: str | None = None
 ) -> ApiKey:
     """Renames a key and/or changes its caps (audited by tenancy's update_account_key)."""
     with transaction.atomic():
@@ -235,9 +244,9 @@ def update_api_key(
 
 def set_member_caps(
     *,
-    account: Any,
-    actor: Any,
-    member: Any,
+    account: "Account",
+    actor: "User",
+    member: "User",
     daily_credit_cap: int | None,
     monthly_credit_cap: int | None,
     ip: str | None = None,
@@ -278,7 +287,7 @@ def set_member_caps(
     return current
 
 
-def member_caps(*, account: Any, member: Any) -> MemberCreditCap:
+def member_caps(*, account: "Account", member: "User") -> MemberCreditCap:
     return MemberCreditCap.objects.filter(account=account, member=member).first() or MemberCreditCap(
         account=account, member=member
     )

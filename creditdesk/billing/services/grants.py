@@ -3,7 +3,7 @@ sign-up grant, and the expiry job. Balances and grants themselves change only in
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
 from django.db import transaction
@@ -18,6 +18,9 @@ from creditdesk.billing.services.ledger import (
     read_account_state,
 )
 from creditdesk.events.services import emit
+
+if TYPE_CHECKING:
+    from creditdesk.accounts.models import Account, User
 
 TxType = CreditTransaction.Type
 Source = CreditGrant.Source
@@ -41,7 +44,11 @@ def subscription_reference(month: datetime) -> str:
 
 
 def grant_plan_period(
-    *, account: Any, now: datetime | None = None, created_by: Any = None, description: str = ""
+    *,
+    account: "Account",
+    now: datetime | None = None,
+    created_by: "User | None" = None,
+    description: str = "",
 ) -> CreditTransaction | None:
     """Grants the plan's credits for the month `now` falls in, expiring at its end; None when the plan
     has none or the month's grant exists (its reference `subscription:YYYY-MM` is unique). Grants that
@@ -76,7 +83,9 @@ def grant_plan_period(
         return None
 
 
-def grant_signup_credits(*, account: Any, created_by: Any = None, at: datetime | None = None) -> None:
+def grant_signup_credits(
+    *, account: "Account", created_by: "User | None" = None, at: datetime | None = None
+) -> None:
     """A new account's first period: the same grant the monthly job makes, so that the job, run later in
     the same month, finds it and grants nothing more."""
     start = period_start(at or timezone.now())
@@ -89,7 +98,7 @@ def grant_signup_credits(*, account: Any, created_by: Any = None, at: datetime |
 
 
 def carry_over(
-    *, account: Any, grant: CreditGrant, unused: int, at: datetime | None
+    *, account: "Account", grant: CreditGrant, unused: int, at: datetime | None
 ) -> CreditTransaction | None:
     """Called as a plan grant expires with `unused` credits: up to the plan's rollover limit carry into
     the next period as a `rollover` grant that expires at that period's end. Rollovers do not roll over."""
@@ -139,7 +148,7 @@ def expire_credits(*, now: datetime | None = None) -> ExpiryReport:
     return ExpiryReport(accounts=accounts, credits=credits)
 
 
-def next_grant_at(*, account: Any, now: datetime | None = None) -> datetime | None:
+def next_grant_at(*, account: "Account", now: datetime | None = None) -> datetime | None:
     """When the monthly job grants this account's plan credits next, or None (no plan credits)."""
     if not account.is_active or account.plan.credits_per_month <= 0:
         return None

@@ -12,7 +12,7 @@ allows, else 402 and the hold stays as it was.
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
 from django.db import IntegrityError, transaction
@@ -35,6 +35,10 @@ from creditdesk.billing.services.usage import (
 )
 from creditdesk.core.errors import Conflict, NotFound, ValidationFailed
 from creditdesk.events.services import emit
+
+if TYPE_CHECKING:
+    from creditdesk.accounts.models import Account, User
+    from creditdesk.tenancy.models import ApiKey
 
 Status = CreditHold.Status
 
@@ -61,7 +65,7 @@ def _one_of(*, units: int | None, credits: int | None) -> None:
         raise ValidationFailed(message, errors={"units": [message], "credits": [message]})
 
 
-def _replay(*, account: Any, reference_id: str, wanted: dict[str, Any]) -> HoldResult | None:
+def _replay(*, account: "Account", reference_id: str, wanted: dict[str, Any]) -> HoldResult | None:
     first = CreditHold.objects.filter(account_id=account.pk, reference_id=reference_id).first()
     if first is None:
         return None
@@ -73,8 +77,8 @@ def _replay(*, account: Any, reference_id: str, wanted: dict[str, Any]) -> HoldR
 
 def create_hold(
     *,
-    account: Any,
-    user: Any,
+    account: "Account",
+    user: "User | None",
     operation_type: str,
     units: int | None = None,
     credits: int | None = None,
@@ -82,7 +86,7 @@ def create_hold(
     expires_in: int = 3600,
     metadata: dict | None = None,
     now: datetime | None = None,
-    api_key: Any = None,
+    api_key: "ApiKey | None" = None,
 ) -> HoldResult:
     """Reserves `credits`, or the price of `units` of the operation, for `expires_in` seconds; 402
     (InsufficientCredits: needed, available) when the spendable balance is short. The same reference_id
@@ -129,7 +133,7 @@ def create_hold(
     return HoldResult(hold=hold)
 
 
-def _locked_hold(*, account: Any, hold_id: int, now: datetime) -> CreditHold:
+def _locked_hold(*, account: "Account", hold_id: int, now: datetime) -> CreditHold:
     lock_account(account=account, now=now)
     hold = CreditHold.objects.select_for_update().filter(account_id=account.pk, pk=hold_id).first()
     if hold is None:
@@ -139,9 +143,9 @@ def _locked_hold(*, account: Any, hold_id: int, now: datetime) -> CreditHold:
 
 def settle_hold(
     *,
-    account: Any,
+    account: "Account",
     hold_id: int,
-    user: Any,
+    user: "User | None",
     units: int | None = None,
     credits: int | None = None,
     final: bool = True,
@@ -151,7 +155,7 @@ def settle_hold(
     tokens_output: int | None = None,
     metadata: dict | None = None,
     now: datetime | None = None,
-    api_key: Any = None,
+    api_key: "ApiKey | None" = None,
 ) -> Settlement:
     """Charges the job's actual use (units through the price list, or credits) against the hold; with
     `final` the hold closes as `settled` and frees what it still holds, otherwise it stays open for
@@ -217,7 +221,7 @@ def settle_hold(
     return Settlement(hold=hold, usage_log=log)
 
 
-def _close(*, account: Any, hold: CreditHold, now: datetime, status: str) -> CreditHold:
+def _close(*, account: "Account", hold: CreditHold, now: datetime, status: str) -> CreditHold:
     if hold.remaining:
         unreserve_credits(account=account, credits=hold.remaining)
         release_caps(hold=hold, credits=hold.remaining)
@@ -226,7 +230,7 @@ def _close(*, account: Any, hold: CreditHold, now: datetime, status: str) -> Cre
     return hold
 
 
-def release_hold(*, account: Any, hold_id: int, now: datetime | None = None) -> CreditHold:
+def release_hold(*, account: "Account", hold_id: int, now: datetime | None = None) -> CreditHold:
     """Frees what the hold still reserves and closes it as `released`; a closed hold is returned as is."""
     now = now or timezone.now()
     with transaction.atomic():

@@ -2,7 +2,7 @@
 
 import uuid
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -10,6 +10,9 @@ from django.utils import timezone
 
 from creditdesk.billing.models import CreditPackage, Invoice, InvoiceSequence
 from creditdesk.core.money import to_money
+
+if TYPE_CHECKING:
+    from creditdesk.accounts.models import Account
 
 SEQUENCE_TABLE = InvoiceSequence._meta.db_table
 
@@ -37,7 +40,7 @@ def allocate_invoice_number(*, year: int) -> str:
     return format_invoice_number(year=year, sequence=int(sequence))
 
 
-def billing_details_of(account: Any) -> dict[str, str]:
+def billing_details_of(account: "Account") -> dict[str, str]:
     """A snapshot: later edits of the account's address must not rewrite issued invoices."""
     return {
         "name": account.name,
@@ -52,7 +55,7 @@ def billing_details_of(account: Any) -> dict[str, str]:
     }
 
 
-def create_invoice(*, account: Any, package: CreditPackage) -> Invoice:
+def create_invoice(*, account: "Account", package: CreditPackage) -> Invoice:
     """A draft invoice for one package. It gets its number from `issue_invoice`, as late as possible in
     the purchase's transaction, so the year's sequence row is not held locked while a provider answers.
     """

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Case, F, IntegerField, Q, Value, When
@@ -31,6 +31,10 @@ from creditdesk.billing.models import (
 )
 from creditdesk.billing.services.alerts import note_balance_change
 from creditdesk.core.errors import ApplicationError, ErrorCode
+
+if TYPE_CHECKING:
+    from creditdesk.accounts.models import Account, User
+    from creditdesk.tenancy.models import ApiKey
 
 TxType = CreditTransaction.Type
 Source = CreditGrant.Source
@@ -227,7 +231,7 @@ def bump_operation_rollup(
         )
 
 
-def _note_top_up_crossing(*, account: Any, before: int, after: int) -> None:
+def _note_top_up_crossing(*, account: "Account", before: int, after: int) -> None:
     """Auto top-up: integers already on the account unless the armed threshold was crossed (topup.py)."""
     below = account.auto_top_up_below
     if below and after < below <= before:
@@ -238,17 +242,17 @@ def _note_top_up_crossing(*, account: Any, before: int, after: int) -> None:
 
 def _write(
     *,
-    account: Any,
+    account: "Account",
     delta: int,
     transaction_type: str,
     description: str,
     reference: str,
     metadata: dict | None,
-    created_by: Any,
+    created_by: "User | None",
     at: datetime | None,
     then: Callable[[CreditTransaction], None] | None = None,
     balance: tuple[int, int] | None = None,
-    api_key: Any = None,
+    api_key: "ApiKey | None" = None,
 ) -> CreditTransaction | None:
     """Changes the balance by delta and appends its ledger row, `then` (the grant or the draws) and the
     rollup; None (and nothing written) when the spendable balance would go below zero. `balance` (the
@@ -376,7 +380,7 @@ def _draw(*, row: CreditTransaction, credits: int, now: datetime, prefer_referen
 # --- expiry ------------------------------------------------------------------------------------------
 
 
-def expire_due_grants(*, account: Any, now: datetime, at: datetime | None = None) -> int:
+def expire_due_grants(*, account: "Account", now: datetime, at: datetime | None = None) -> int:
     """Expires the account's grants past `now`: an `expiration` ledger row per grant with credits left
     (reference `expiration:grant:<id>`, so once), and a plan grant's rollover. Call it holding the
     account's lock (lock_account). The rows are dated `at` (backdated history) or, when None, the
@@ -404,7 +408,7 @@ def expire_due_grants(*, account: Any, now: datetime, at: datetime | None = None
 
 
 def _expire_credits(
-    *, account: Any, grant: CreditGrant, credits: int, at: datetime | None, reference: str
+    *, account: "Account", grant: CreditGrant, credits: int, at: datetime | None, reference: str
 ) -> None:
     """Writes the `expiration` row taking `credits` out of the grant; reference defaults to the grant's
     one expiry (a reversal's return to an expired grant passes its own)."""
@@ -431,7 +435,9 @@ def _expire_credits(
     )
 
 
-def lock_account(*, account: Any, now: datetime | None = None, at: datetime | None = None) -> AccountState:
+def lock_account(
+    *, account: "Account", now: datetime | None = None, at: datetime | None = None
+) -> AccountState:
     """Takes the account's row lock and expires the grants due at `now` first (their rows dated `at`, or
     the moment they are written); returns the state after that."""
     now = now or timezone.now()
@@ -449,13 +455,13 @@ def lock_account(*, account: Any, now: datetime | None = None, at: datetime | No
 
 def grant_credits(
     *,
-    account: Any,
+    account: "Account",
     amount: int,
     transaction_type: str = TxType.GRANT,
     description: str,
     reference: str = "",
     metadata: dict | None = None,
-    created_by: Any = None,
+    created_by: "User | None" = None,
     at: datetime | None = None,
     source: str | None = None,
     expires_at: datetime | None = None,
@@ -502,16 +508,16 @@ def grant_credits(
 
 def debit_credits(
     *,
-    account: Any,
+    account: "Account",
     amount: int,
     transaction_type: str = TxType.DEDUCTION,
     description: str,
     reference: str = "",
     metadata: dict | None = None,
-    created_by: Any = None,
+    created_by: "User | None" = None,
     at: datetime | None = None,
     prefer_reference: str = "",
-    api_key: Any = None,
+    api_key: "ApiKey | None" = None,
 ) -> Debit:
     """Takes credits from the spendable balance, all or nothing, drawing from the live grants in draw
     order; InsufficientCredits (and nothing written) when it is short. Returns the row and the money
@@ -553,15 +559,15 @@ def debit_credits(
 
 def deduct_credits(
     *,
-    account: Any,
+    account: "Account",
     amount: int,
     transaction_type: str = TxType.DEDUCTION,
     description: str,
     reference: str = "",
     metadata: dict | None = None,
-    created_by: Any = None,
+    created_by: "User | None" = None,
     at: datetime | None = None,
-    api_key: Any = None,
+    api_key: "ApiKey | None" = None,
 ) -> CreditTransaction:
     """Takes credits, all or nothing: InsufficientCredits (and nothing written) when the balance is short."""
     return debit_credits(
@@ -579,13 +585,13 @@ def deduct_credits(
 
 def claw_back_credits(
     *,
-    account: Any,
+    account: "Account",
     amount: int,
     transaction_type: str = TxType.REFUND,
     description: str,
     reference: str = "",
     metadata: dict | None = None,
-    created_by: Any = None,
+    created_by: "User | None" = None,
     grant_reference: str = "",
 ) -> Clawback:
     """Takes back up to `amount` spendable credits, never below zero (credits that holds reserve stay);
@@ -609,7 +615,7 @@ def claw_back_credits(
     return Clawback(transaction=row, requested=amount, recovered=recovered)
 
 
-def adjust_credits(*, account: Any, amount: int, reason: str, created_by: Any) -> CreditTransaction:
+def adjust_credits(*, account: "Account", amount: int, reason: str, created_by: "User") -> CreditTransaction:
     """A staff correction, signed; it may not take the spendable balance below zero. An increase is an
     `adjustment` grant that never expires."""
     if not reason.strip():
@@ -644,7 +650,7 @@ def _reserve(*, account_id: int, credits: int, now: datetime) -> bool:
         return cursor.fetchone() is not None
 
 
-def reserve_credits(*, account: Any, credits: int, now: datetime | None = None) -> None:
+def reserve_credits(*, account: "Account", credits: int, now: datetime | None = None) -> None:
     """Moves `credits` of the spendable balance into `held`, in one conditional UPDATE; InsufficientCredits
     (nothing changed) when the spendable balance is short. Grants due to expire leave first."""
     _positive(credits)
@@ -660,7 +666,7 @@ def reserve_credits(*, account: Any, credits: int, now: datetime | None = None) 
             raise InsufficientCredits(needed=credits, available=_read_balance(account.pk))
 
 
-def unreserve_credits(*, account: Any, credits: int) -> None:
+def unreserve_credits(*, account: "Account", credits: int) -> None:
     """Frees held credits (a hold released or closed); the CHECK (held >= 0) refuses freeing more."""
     _positive(credits)
     with connection.cursor() as cursor:
@@ -671,16 +677,16 @@ def unreserve_credits(*, account: Any, credits: int) -> None:
 
 def debit_reserved(
     *,
-    account: Any,
+    account: "Account",
     amount: int,
     covered: int,
     unreserve: int,
     transaction_type: str = TxType.DEDUCTION,
     description: str,
     metadata: dict | None = None,
-    created_by: Any = None,
+    created_by: "User | None" = None,
     at: datetime | None = None,
-    api_key: Any = None,
+    api_key: "ApiKey | None" = None,
 ) -> Debit:
     """Charges `amount` credits of which `covered` were held for it, and frees `unreserve` (>= covered)
     held credits, in one conditional UPDATE: the part beyond `covered` must fit in what is spendable
@@ -739,12 +745,12 @@ class Return:
 
 def return_credits(
     *,
-    account: Any,
+    account: "Account",
     to_grants: list[tuple[CreditGrant, int]],
     description: str,
     reference: str,
     metadata: dict | None = None,
-    created_by: Any = None,
+    created_by: "User | None" = None,
     now: datetime | None = None,
 ) -> Return:
     """Gives credits back to the grants they were drawn from, as one `reversal` row with negative draws.
@@ -797,8 +803,8 @@ class PlannedDebit:
     amount: int
     description: str
     metadata: dict
-    created_by: Any = None
-    api_key: Any = None
+    created_by: "User | None" = None
+    api_key: "ApiKey | None" = None
 
 
 SHORT = "insufficient_credits"
@@ -806,7 +812,11 @@ OVER_CAP = "cap"
 
 
 def debit_many(
-    *, account: Any, debits: list[PlannedDebit], now: datetime | None = None, cap_room: int | None = None
+    *,
+    account: "Account",
+    debits: list[PlannedDebit],
+    now: datetime | None = None,
+    cap_room: int | None = None,
 ) -> list[Debit | str]:
     """Takes the debits in order under one lock of the account, in one transaction: each one the spendable
     balance (and `cap_room`, the credits a spending cap still allows) covers is written, each one it does

@@ -11,11 +11,15 @@ change, so all of those stay the ledger service's.
 import json
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import connection
 
 from creditdesk.billing.models import CreditTransaction, CreditUsageLog
+
+if TYPE_CHECKING:
+    from creditdesk.accounts.models import Account, User
+    from creditdesk.tenancy.models import ApiKey
 
 METER_SQL = (
     "SELECT * FROM creditdesk_meter(%s, %s, %s, %s, %s::jsonb, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s)"
@@ -24,9 +28,9 @@ METER_SQL = (
 
 def meter_in_one_statement(
     *,
-    account: Any,
-    user: Any,
-    api_key: Any,
+    account: "Account",
+    user: "User | None",
+    api_key: "ApiKey | None",
     credits: int,
     description: str,
     reference_id: str,

@@ -26,6 +26,7 @@ from creditdesk.tenancy.audit import AuditAction, record_audit
 from creditdesk.tenancy.roles import Role
 
 if TYPE_CHECKING:
+    from creditdesk.accounts.models import Account, User
     from creditdesk.billing.providers.base import PaymentStart
 
 logger = logging.getLogger(__name__)
@@ -82,7 +83,13 @@ def _lock_payment(payment_id: int) -> Payment:
 
 
 def _audit(
-    *, payment: Payment, action: AuditAction, actor: Any, source: str, ip_address: str | None, **changes: Any
+    *,
+    payment: Payment,
+    action: AuditAction,
+    actor: "User | None",
+    source: str,
+    ip_address: str | None,
+    **changes: Any,
 ) -> None:
     record_audit(
         account=payment.account,
@@ -136,7 +143,7 @@ def _unstarted(payment: Payment) -> bool:
     return payment.status == Status.PENDING and payment.invoice.status == Invoice.Status.DRAFT
 
 
-def abandon_payment(*, payment: Payment, reason: str, actor: Any, ip_address: str | None) -> bool:
+def abandon_payment(*, payment: Payment, reason: str, actor: "User | None", ip_address: str | None) -> bool:
     """The provider refused to start, could not be reached, or never answered: the payment fails, and its
     invoice stays a draft that was never numbered (customers' lists leave drafts out), so nothing is owed.
     False when the payment had started meanwhile."""
@@ -188,8 +195,8 @@ def mark_payment_succeeded(
     *,
     payment: Payment,
     source: str,
-    actor: Any = None,
-    approved_by: Any = None,
+    actor: "User | None" = None,
+    approved_by: "User | None" = None,
     provider_payment_id: str = "",
     audit_action: AuditAction = AuditAction.PAYMENT_SUCCEEDED,
     ip_address: str | None = None,
@@ -309,7 +316,7 @@ def fail_payment(
     payment: Payment,
     reason: str,
     source: str,
-    actor: Any = None,
+    actor: "User | None" = None,
     only_from: frozenset[str] = OPEN_STATUSES,
     audit_action: AuditAction = AuditAction.PAYMENT_FAILED,
     ip_address: str | None = None,
@@ -340,7 +347,7 @@ def fail_payment(
 
 
 def refund_payment(
-    *, payment: Payment, source: str, actor: Any = None, provider_payment_id: str = ""
+    *, payment: Payment, source: str, actor: "User | None" = None, provider_payment_id: str = ""
 ) -> bool:
     """The money went back to the customer: take the credits back, as far as they are unspent.
 
@@ -436,7 +443,12 @@ def flag_for_review(*, payment: Payment, source: str, reason: str, details: dict
 
 
 def confirm_bank_transfer(
-    *, account: Any, payment_id: int, transfer_reference: str, actor: Any, ip_address: str | None = None
+    *,
+    account: "Account",
+    payment_id: int,
+    transfer_reference: str,
+    actor: "User",
+    ip_address: str | None = None,
 ) -> Payment:
     """Records the customer's own transfer reference, which helps staff match the money."""
     with transaction.atomic():
@@ -464,7 +476,7 @@ def confirm_bank_transfer(
 
 
 def cancel_bank_transfer(
-    *, account: Any, payment_id: int, actor: Any, ip_address: str | None = None
+    *, account: "Account", payment_id: int, actor: "User", ip_address: str | None = None
 ) -> Payment:
     """The customer will not pay after all: the transfer fails and its invoice is void, so staff never
     approve money that is not coming. Only while it awaits approval; a settled payment is a 400."""
@@ -496,7 +508,7 @@ def _bank_transfer(payment_id: int) -> Payment:
     return payment
 
 
-def approve_bank_transfer(*, payment_id: int, actor: Any, ip_address: str | None = None) -> bool:
+def approve_bank_transfer(*, payment_id: int, actor: "User", ip_address: str | None = None) -> bool:
     """Staff saw the money arrive. Grants once: a second approval, even a simultaneous one, waits for the
     first's row lock and then finds the payment settled (False)."""
     with transaction.atomic(durable=True):
@@ -513,7 +525,9 @@ def approve_bank_transfer(*, payment_id: int, actor: Any, ip_address: str | None
         )
 
 
-def reject_bank_transfer(*, payment_id: int, actor: Any, reason: str, ip_address: str | None = None) -> bool:
+def reject_bank_transfer(
+    *, payment_id: int, actor: "User", reason: str, ip_address: str | None = None
+) -> bool:
     with transaction.atomic(durable=True):
         payment = _bank_transfer(payment_id)
         return fail_payment(
@@ -550,7 +564,7 @@ def expire_bank_transfers(*, now: datetime | None = None) -> int:
 # --- Receipts -------------------------------------------------------------------------------------------
 
 
-def receipt_recipients(*, account: Any) -> list[str]:
+def receipt_recipients(*, account: "Account") -> list[str]:
     owners = (
         get_user_model()
         .objects.filter(account_id=account.pk, role=Role.OWNER, is_active=True)

@@ -1,7 +1,7 @@
 """Buying a credit package: a draft invoice and a payment, the provider's first step, then its answer."""
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 
@@ -18,6 +18,9 @@ from creditdesk.billing.services.payments import (
 from creditdesk.core.errors import NotFound, ValidationFailed
 from creditdesk.tenancy.audit import AuditAction, record_audit
 
+if TYPE_CHECKING:
+    from creditdesk.accounts.models import Account, User
+
 
 @dataclass(frozen=True)
 class Purchase:
@@ -27,7 +30,7 @@ class Purchase:
 
 
 def purchase_package(
-    *, account: Any, package_id: int, payment_method: str, actor: Any, ip_address: str | None = None
+    *, account: "Account", package_id: int, payment_method: str, actor: "User", ip_address: str | None = None
 ) -> Purchase:
     """Starts a purchase. The credits come when the money does (mark_payment_succeeded): at once for the
     sandbox, from the webhook for Stripe, from staff approval for a bank transfer.

@@ -10,7 +10,7 @@ so no concurrency can return more than was charged.
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
@@ -20,6 +20,9 @@ from django.utils import timezone
 from creditdesk.billing.models import CreditDraw, CreditGrant, CreditTransaction, CreditUsageLog
 from creditdesk.billing.services.ledger import bump_operation_rollup, lock_account, return_credits
 from creditdesk.core.errors import Conflict, NotFound, ValidationFailed
+
+if TYPE_CHECKING:
+    from creditdesk.accounts.models import Account, User
 
 
 class NotReversible(Conflict):
@@ -59,9 +62,9 @@ def _returnable(usage: CreditUsageLog) -> list[tuple[CreditGrant, int]]:
 
 def reverse_usage(
     *,
-    account: Any,
+    account: "Account",
     usage_id: int,
-    user: Any,
+    user: "User | None",
     reason: str,
     units: int | None = None,
     now: datetime | None = None,

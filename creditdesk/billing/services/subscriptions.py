@@ -3,12 +3,15 @@ that expires at the month's end, see services/grants.py)."""
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.apps import apps
 
 from creditdesk.billing.models import CreditTransaction
 from creditdesk.billing.services.grants import grant_plan_period, subscription_reference
+
+if TYPE_CHECKING:
+    from creditdesk.accounts.models import Account
 
 __all__ = ["MonthlyGrantReport", "grant_monthly_allowance", "grant_monthly_credits", "subscription_reference"]
 
@@ -20,7 +23,7 @@ class MonthlyGrantReport:
     skipped: int
 
 
-def grant_monthly_allowance(*, account: Any, now: datetime | None = None) -> CreditTransaction | None:
+def grant_monthly_allowance(*, account: "Account", now: datetime | None = None) -> CreditTransaction | None:
     """Grants the plan's monthly credits unless this month's grant exists (a unique reference says so)."""
     return grant_plan_period(account=account, now=now)
 

@@ -19,7 +19,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import stripe
 from django.conf import settings
@@ -51,6 +51,9 @@ from creditdesk.billing.services.payments import (
 from creditdesk.core.errors import ValidationFailed
 from creditdesk.core.money import minor_units, to_money
 from creditdesk.tenancy.audit import AuditAction, record_audit
+
+if TYPE_CHECKING:
+    from creditdesk.accounts.models import Account, User
 
 logger = logging.getLogger(__name__)
 
@@ -90,7 +93,7 @@ def month_usage(*, account_id: int, now: datetime | None = None) -> MonthUsage:
     return MonthUsage(count=found["count"] or 0, amount=found["amount"] or Decimal("0.00"))
 
 
-def rule_of(*, account: Any) -> AutoTopUp:
+def rule_of(*, account: "Account") -> AutoTopUp:
     found = AutoTopUp.objects.select_related("package").filter(account_id=account.pk).first()
     return found or AutoTopUp(account_id=account.pk)
 
@@ -105,7 +108,7 @@ def _arm(*, rule: AutoTopUp) -> None:
 # --- Detection (inside the deduction's transaction) -------------------------------------------------------
 
 
-def record_crossing(*, account: Any, before: int, after: int) -> AutoTopUpAttempt | None:
+def record_crossing(*, account: "Account", before: int, after: int) -> AutoTopUpAttempt | None:
     rule = AutoTopUp.objects.select_related("package").filter(account_id=account.pk).first()
     if rule is None or not rule.armed_threshold or rule.package is None:
         return None  # the in-memory account was older than the rule
@@ -373,7 +376,9 @@ def mail_failure(*, attempt_id: int) -> bool:
 RULE_FIELDS = ("is_enabled", "threshold", "package_id", "max_per_month", "max_amount_per_month")
 
 
-def update_rule(*, account: Any, actor: Any, ip_address: str | None = None, **changes: Any) -> AutoTopUp:
+def update_rule(
+    *, account: "Account", actor: "User", ip_address: str | None = None, **changes: Any
+) -> AutoTopUp:
     """Changes the rule. Enabling it (again) is how an owner resumes a paused rule."""
     with transaction.atomic():
         rule, _ = AutoTopUp.objects.select_for_update().get_or_create(account_id=account.pk)
@@ -432,7 +437,7 @@ def card_methods_available() -> list[str]:
 
 
 def start_card_setup(
-    *, account: Any, actor: Any, payment_method: str = "", ip_address: str | None = None
+    *, account: "Account", actor: "User", payment_method: str = "", ip_address: str | None = None
 ) -> dict[str, Any]:
     """Saves a card for auto top-up. Stripe: a Checkout Session in setup mode for the account's Stripe
     Customer (its webhook stores the card); sandbox: a fake card, saved at once. Returns next_action."""
@@ -488,7 +493,7 @@ def start_card_setup(
     return {"type": "redirect", "url": session["url"]}
 
 
-def _create_customer(*, account: Any, actor: Any) -> str:
+def _create_customer(*, account: "Account", actor: "User") -> str:
     try:
         customer = stripe.Customer.create(
             api_key=settings.STRIPE_SECRET_KEY,
@@ -511,7 +516,7 @@ def _save_card(
     provider: str,
     brand: str,
     last4: str,
-    actor: Any = None,
+    actor: "User | None" = None,
     ip_address: str | None = None,
     customer_id: str = "",
     payment_method_id: str = "",

@@ -9,9 +9,10 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Model
 from django.utils import timezone
 
 from creditdesk.billing.models import CreditCost, CreditUsageLog
@@ -19,6 +20,11 @@ from creditdesk.billing.services.caps import caps_for, charge_caps
 from creditdesk.billing.services.ledger import Debit, bump_operation_rollup, debit_credits
 from creditdesk.billing.services.metering_pg import meter_in_one_statement
 from creditdesk.core.errors import Conflict, ValidationFailed
+
+if TYPE_CHECKING:
+    from creditdesk.accounts.models import Account, User
+    from creditdesk.billing.models import CreditHold
+    from creditdesk.tenancy.models import ApiKey
 
 # What makes two requests for one job "the same body": what the caller says about the job.
 JOB_FIELDS = ("operation_type", "units", "cost_usd", "model", "tokens_input", "tokens_output", "metadata")
@@ -52,11 +58,11 @@ def price_of(*, operation_type: str, units: int) -> tuple[CreditCost, int]:
     return cost, cost.credits_per_unit * units
 
 
-def differing_fields(existing: Any, wanted: dict[str, Any]) -> list[str]:
+def differing_fields(existing: Model, wanted: dict[str, Any]) -> list[str]:
     return [field for field, value in wanted.items() if getattr(existing, field) != value]
 
 
-def _replay(*, account: Any, reference_id: str, wanted: dict[str, Any]) -> Metered | None:
+def _replay(*, account: "Account", reference_id: str, wanted: dict[str, Any]) -> Metered | None:
     first = CreditUsageLog.objects.filter(account_id=account.pk, reference_id=reference_id).first()
     if first is None:
         return None
@@ -68,8 +74,8 @@ def _replay(*, account: Any, reference_id: str, wanted: dict[str, Any]) -> Meter
 
 def meter_usage(
     *,
-    account: Any,
-    user: Any,
+    account: "Account",
+    user: "User | None",
     operation_type: str,
     units: int = 1,
     cost_usd: Decimal | None = None,
@@ -79,7 +85,7 @@ def meter_usage(
     reference_id: str = "",
     metadata: dict | None = None,
     at: datetime | None = None,
-    api_key: Any = None,
+    api_key: "ApiKey | None" = None,
 ) -> Metered:
     """Deducts the price list's credits for the operation and logs it; InsufficientCredits or CapExceeded
     leaves no trace. A reference_id metered before replays its first log, or raises JobConflict (409).
@@ -131,14 +137,14 @@ def meter_usage(
 
 def _charge_in_one_statement(
     *,
-    account: Any,
-    user: Any,
+    account: "Account",
+    user: "User | None",
     cost: CreditCost,
     credits: int,
     wanted: dict[str, Any],
     reference_id: str,
     at: datetime | None,
-    api_key: Any = None,
+    api_key: "ApiKey | None" = None,
 ) -> CreditUsageLog | None:
     """On PostgreSQL, when no spending cap applies (caps need their counters in the same transaction),
     the whole charge in one statement (metering_pg.py); None: take the plain path."""
@@ -161,14 +167,14 @@ def _charge_in_one_statement(
 
 def _charge(
     *,
-    account: Any,
-    user: Any,
+    account: "Account",
+    user: "User | None",
     cost: CreditCost,
     credits: int,
     wanted: dict[str, Any],
     reference_id: str,
     at: datetime | None,
-    api_key: Any = None,
+    api_key: "ApiKey | None" = None,
 ) -> CreditUsageLog:
     """The deduction, its spending caps (after the account's lock: caps.py) and its usage log (and
     rollup), in the caller's transaction."""
@@ -199,13 +205,13 @@ def usage_description(*, cost: CreditCost, units: int) -> str:
 
 def log_usage(
     *,
-    account: Any,
-    user: Any,
+    account: "Account",
+    user: "User | None",
     debit: Debit,
     wanted: dict[str, Any],
     reference_id: str = "",
-    hold: Any = None,
-    api_key: Any = None,
+    hold: "CreditHold | None" = None,
+    api_key: "ApiKey | None" = None,
 ) -> CreditUsageLog:
     """The usage log of a deduction already written, and its operation rollup."""
     ledger_row = debit.transaction
@@ -233,8 +239,8 @@ def log_usage(
 
 def record_usage(
     *,
-    account: Any,
-    user: Any,
+    account: "Account",
+    user: "User | None",
     operation_type: str,
     units: int = 1,
     cost_usd: Decimal | None = None,
@@ -244,7 +250,7 @@ def record_usage(
     reference_id: str = "",
     metadata: dict | None = None,
     at: datetime | None = None,
-    api_key: Any = None,
+    api_key: "ApiKey | None" = None,
 ) -> CreditUsageLog:
     """meter_usage, returning the log (the first one when the job was metered before)."""
     return meter_usage(

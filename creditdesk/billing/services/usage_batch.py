@@ -14,7 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -30,6 +30,10 @@ from creditdesk.billing.services.ledger import (
     lock_account,
     read_account_state,
 )
+
+if TYPE_CHECKING:
+    from creditdesk.accounts.models import Account, User
+    from creditdesk.tenancy.models import ApiKey
 
 MAX_EVENTS = 1000
 # What a repeated reference_id must match to be the same job (and be replayed rather than refused).
@@ -70,11 +74,11 @@ def _same_job(log: CreditUsageLog, event: dict[str, Any]) -> list[str]:
 
 def record_usage_batch(
     *,
-    account: Any,
-    user: Any,
+    account: "Account",
+    user: "User | None",
     events: list[dict[str, Any]],
     at: datetime | None = None,
-    api_key: Any = None,
+    api_key: "ApiKey | None" = None,
 ) -> list[EventResult]:
     """Meters the events (validated dicts with RecordUsageSerializer's fields, each with a reference_id)
     in order; see the module's docstring for the answers. `api_key` is the service key that acted (then

@@ -1,4 +1,4 @@
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
@@ -13,8 +13,11 @@ from creditdesk.core.serializers import validated
 from creditdesk.tenancy.permissions import ManagersWriteMembersRead
 from creditdesk.tenancy.request import TenantRequest
 
+if TYPE_CHECKING:
+    from creditdesk.accounts.models import Account
 
-def _body(account: Any) -> dict[str, Any]:
+
+def _body(account: "Account") -> dict[str, Any]:
     current = settings_of(account=account)
     return {
         "low_balance_threshold": account.low_balance_threshold,

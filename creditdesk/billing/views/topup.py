@@ -1,4 +1,4 @@
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from drf_spectacular.utils import extend_schema
 from rest_framework.permissions import SAFE_METHODS
@@ -25,18 +25,21 @@ from creditdesk.tenancy.permissions import TenantPermission, has_role
 from creditdesk.tenancy.request import TenantRequest
 from creditdesk.tenancy.roles import MANAGERS, Role
 
+if TYPE_CHECKING:
+    from creditdesk.accounts.models import Account
+
 
 class OwnersWriteManagersRead(TenantPermission):
     """Auto top-up spends the account's money: owners and admins see it, only owners change it."""
 
     message = "Only the account's owners may change auto top-up; owners and admins may see it."
 
-    def member_allowed(self, request: Request, view: Any) -> bool:
+    def member_allowed(self, request: Request, view: APIView) -> bool:
         roles = MANAGERS if request.method in SAFE_METHODS else frozenset({Role.OWNER})
         return has_role(request, roles)
 
 
-def auto_top_up_body(account: Any) -> dict[str, Any]:
+def auto_top_up_body(account: "Account") -> dict[str, Any]:
     rule = rule_of(account=account)
     package = rule.package
     usage = month_usage(account_id=account.pk)

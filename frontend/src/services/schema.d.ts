@@ -1216,9 +1216,9 @@ export interface components {
             token: string;
             password: string;
             /** @default  */
-            first_name: string;
+            first_name?: string;
             /** @default  */
-            last_name: string;
+            last_name?: string;
         };
         Account: {
             readonly id: number;
@@ -1293,7 +1293,7 @@ export interface components {
             readonly id: number;
             readonly name: string;
             readonly prefix: string;
-            readonly scopes: unknown;
+            readonly scopes: components["schemas"]["ScopesEnum"][];
             readonly status: string;
             /** Format: date-time */
             readonly expires_at: string | null;
@@ -1329,7 +1329,7 @@ export interface components {
             readonly id: number;
             readonly name: string;
             readonly prefix: string;
-            readonly scopes: unknown;
+            readonly scopes: components["schemas"]["ScopesEnum"][];
             readonly status: string;
             /** Format: date-time */
             readonly expires_at: string | null;
@@ -1457,14 +1457,14 @@ export interface components {
         BatchEventRequest: {
             operation_type: string;
             /** @default 1 */
-            units: number;
+            units?: number;
             /**
              * Format: decimal
              * @description The provider's cost in USD; omitted or null means not reported (cost_reported=false).
              */
             cost_usd?: string | null;
             /** @default  */
-            model: string;
+            model?: string;
             tokens_input?: number | null;
             tokens_output?: number | null;
             reference_id: string;
@@ -1518,12 +1518,12 @@ export interface components {
             /** Format: int64 */
             credits?: number | null;
             /** @default  */
-            reference_id: string;
+            reference_id?: string;
             /**
              * @description Seconds.
              * @default 3600
              */
-            expires_in: number;
+            expires_in?: number;
             metadata?: {
                 [key: string]: unknown;
             };
@@ -1698,7 +1698,7 @@ export interface components {
             /** Format: uri */
             url: string;
             /** @default  */
-            description: string;
+            description?: string;
             event_types?: components["schemas"]["EventTypesEnum"][];
         };
         /** @description Only the answers to create and rotate-secret carry the secret: it is shown once. */
@@ -1780,11 +1780,11 @@ export interface components {
         InviteRequest: {
             email: string;
             /** @default  */
-            first_name: string;
+            first_name?: string;
             /** @default  */
-            last_name: string;
+            last_name?: string;
             /** @default member */
-            role: components["schemas"]["RoleEnum"];
+            role?: components["schemas"]["RoleEnum"];
         };
         Invoice: {
             readonly id: number;
@@ -2204,18 +2204,18 @@ export interface components {
         RecordUsageRequest: {
             operation_type: string;
             /** @default 1 */
-            units: number;
+            units?: number;
             /**
              * Format: decimal
              * @description The provider's cost in USD; omitted or null means not reported (cost_reported=false).
              */
             cost_usd?: string | null;
             /** @default  */
-            model: string;
+            model?: string;
             tokens_input?: number | null;
             tokens_output?: number | null;
             /** @default  */
-            reference_id: string;
+            reference_id?: string;
             /** @description Free-form JSON object stored with the log: at most USAGE_METADATA_MAX_BYTES (16384) bytes as compact UTF-8 JSON, USAGE_METADATA_MAX_DEPTH (10) levels deep, no NUL character or lone surrogate in keys or strings; otherwise a 400 naming `metadata`. */
             metadata?: {
                 [key: string]: unknown;
@@ -2237,9 +2237,9 @@ export interface components {
             password: string;
             account_name: string;
             /** @default  */
-            first_name: string;
+            first_name?: string;
             /** @default  */
-            last_name: string;
+            last_name?: string;
         };
         Reversal: {
             /** @description The `reversal` ledger row. */
@@ -2296,11 +2296,11 @@ export interface components {
              * @description Close the hold and free the rest (false: more settles follow).
              * @default true
              */
-            final: boolean;
+            final?: boolean;
             /** Format: decimal */
             cost_usd?: string | null;
             /** @default  */
-            model: string;
+            model?: string;
             tokens_input?: number | null;
             tokens_output?: number | null;
             metadata?: {

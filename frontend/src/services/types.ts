@@ -95,10 +95,10 @@ export type ApiKeyScope = Schemas['ScopesEnum'];
 export type ApiKeyStatus = 'active' | 'revoked' | 'expired';
 /**
  * An API key; `prefix` is the secret's first characters ("cdk_live_Ab3dE9xQ"), which tells keys apart, and
- * `creator_removed` says the member who made it left (the key still works). The serializer computes `scopes`
- * and `status`, which the schema can only call unknown and string; they are narrowed here.
+ * `creator_removed` says the member who made it left (the key still works). The serializer computes `status`,
+ * which the schema can only call a string; it is narrowed here.
  */
-export type ApiKey = Omit<Schemas['ApiKey'], 'scopes' | 'status'> & { scopes: ApiKeyScope[]; status: ApiKeyStatus };
+export type ApiKey = Omit<Schemas['ApiKey'], 'status'> & { status: ApiKeyStatus };
 /** The answer to a creation: the only time the secret is ever shown. */
 export type CreatedApiKey = ApiKey & Pick<Schemas['ApiKeyCreated'], 'key'>;
 export type ApiKeyInput = Schemas['ApiKeyCreateRequest'];
