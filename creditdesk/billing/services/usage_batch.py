@@ -237,9 +237,7 @@ def record_usage_batch(
                 credits=sum(log.credits_used for log in logs),
                 at=now,
             )
-    taken: dict[int, int] = {}
-    for new in logs:
-        taken[new.account_id] = taken.get(new.account_id, 0) + new.credits_used
+    taken: dict[int, int] = {}  # per account, by the events answered so far, in order
     created = iter(logs)
     for index, debit, planned_debit in zip(planned, written, debits, strict=True):
         owner = planned_debit.account_id
@@ -267,9 +265,9 @@ def record_usage_batch(
                 f"credits) leaves too little for this event's {planned_debit.amount} credits.",
             )
         else:
-            results[index] = EventResult(
-                index, events[index]["reference_id"], Status.CREATED, owner, log=next(created)
-            )
+            new = next(created)
+            taken[new.account_id] = taken.get(new.account_id, 0) + new.credits_used
+            results[index] = EventResult(index, events[index]["reference_id"], Status.CREATED, owner, log=new)
     firsts: dict[tuple[int | None, str], int] = {}
     for index, event in enumerate(events):
         key = (owners[index], event["reference_id"])
