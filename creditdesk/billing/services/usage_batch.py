@@ -362,25 +362,20 @@ def _rollup_totals(rows: list[tuple[Any, ...]]) -> list[tuple[int, str, int, int
 
 LOG_TABLE = CreditUsageLog._meta.db_table
 ROLLUP_TABLE = DailyOperationRollup._meta.db_table
+# The rows travel as JSON documents, one parameter each (see ledger.PG_DEBIT_MANY_SQL).
 PG_LOGS_SQL = f"""
 WITH logs AS (
     INSERT INTO {LOG_TABLE}
         (account_id, user_id, api_key_id, operation_type, units, credits_used, cost_usd, model, tokens_input,
          tokens_output, reference_id, metadata, transaction_id, credits_value, created_at)
-    SELECT l.account_id, %(user)s, %(api_key)s, l.operation_type, l.units, l.credits, l.cost_usd, l.model,
-           l.tokens_input, l.tokens_output, l.reference_id, l.metadata::jsonb, l.transaction_id, l.value,
-           %(now)s
-    FROM unnest(%(accounts)s::bigint[], %(operations)s::text[], %(units)s::int[], %(credits)s::int[],
-                %(costs)s::numeric[], %(models)s::text[], %(tokens_input)s::int[], %(tokens_output)s::int[],
-                %(references)s::text[], %(metadata)s::text[], %(transactions)s::bigint[], %(values)s::numeric[])
-         AS l(account_id, operation_type, units, credits, cost_usd, model, tokens_input, tokens_output,
-              reference_id, metadata, transaction_id, value)
+    SELECT l.a, %(user)s, %(api_key)s, l.o, l.u, l.c, l.p, l.m, l.ti, l.tt, l.r, l.md, l.t, l.v, %(now)s
+    FROM json_to_recordset(%(rows)s::json) AS l(a bigint, o text, u int, c int, p numeric, m text, ti int,
+                                                 tt int, r text, md jsonb, t bigint, v numeric)
     RETURNING id, transaction_id
 ), rollup AS (
     INSERT INTO {ROLLUP_TABLE} AS r (account_id, date, operation_type, credits, count, cost_usd)
-    SELECT t.account_id, %(day)s, t.operation_type, t.credits, t.n, t.cost_usd
-    FROM unnest(%(r_accounts)s::bigint[], %(r_operations)s::text[], %(r_credits)s::bigint[],
-                %(r_counts)s::bigint[], %(r_costs)s::numeric[]) AS t(account_id, operation_type, credits, n, cost_usd)
+    SELECT t.a, %(day)s, t.o, t.c, t.n, t.p
+    FROM json_to_recordset(%(rollups)s::json) AS t(a bigint, o text, c bigint, n bigint, p numeric)
     ON CONFLICT (account_id, date, operation_type) DO UPDATE
     SET credits = r.credits + excluded.credits, count = r.count + excluded.count,
         cost_usd = r.cost_usd + excluded.cost_usd
@@ -388,6 +383,10 @@ WITH logs AS (
 )
 SELECT id, transaction_id, (SELECT COUNT(*) FROM rollup) FROM logs
 """
+
+
+def _decimal(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)  # JSON numbers would go through a float
 
 
 def _insert_logs_pg(
@@ -399,23 +398,31 @@ def _insert_logs_pg(
         "api_key": api_key_id,
         "now": now,
         "day": now.date(),
-        "accounts": [row[0].account_id for row in rows],
-        "operations": [row[1] for row in rows],
-        "units": [row[2] for row in rows],
-        "credits": [row[0].credits for row in rows],
-        "costs": [row[3] for row in rows],
-        "models": [row[4] for row in rows],
-        "tokens_input": [row[5] for row in rows],
-        "tokens_output": [row[6] for row in rows],
-        "references": [row[7] for row in rows],
-        "metadata": [json.dumps(row[8]) for row in rows],
-        "transactions": [row[0].transaction_id for row in rows],
-        "values": [row[0].value for row in rows],
-        "r_accounts": [rollup[0] for rollup in rollups],
-        "r_operations": [rollup[1] for rollup in rollups],
-        "r_credits": [rollup[2] for rollup in rollups],
-        "r_counts": [rollup[3] for rollup in rollups],
-        "r_costs": [rollup[4] for rollup in rollups],
+        "rows": json.dumps(
+            [
+                {
+                    "a": debit.account_id,
+                    "o": operation_type,
+                    "u": units,
+                    "c": debit.credits,
+                    "p": _decimal(cost_usd),
+                    "m": model,
+                    "ti": tokens_input,
+                    "tt": tokens_output,
+                    "r": reference_id,
+                    "md": metadata,
+                    "t": debit.transaction_id,
+                    "v": _decimal(debit.value),
+                }
+                for debit, operation_type, units, cost_usd, model, tokens_input, tokens_output, reference_id, metadata in rows
+            ]
+        ),
+        "rollups": json.dumps(
+            [
+                {"a": account_id, "o": operation, "c": credits, "n": count, "p": _decimal(cost)}
+                for account_id, operation, credits, count, cost in rollups
+            ]
+        ),
     }
     with connection.cursor() as cursor:
         cursor.execute(PG_LOGS_SQL, params)
