@@ -573,3 +573,78 @@ def test_concurrent_overlapping_batches_across_accounts_never_deadlock_lose_or_d
         assert CreditUsageLog.objects.filter(account=tenant).count() == 20
         assert_ledger_consistent(tenant)
     call_command("verify_ledger")
+
+
+# --- the quick path of validation ----------------------------------------------------------------------
+
+QUICK_EVENTS = [
+    {"operation_type": "clustering", "reference_id": "r"},
+    {"operation_type": "linking", "reference_id": "r" * 128, "units": 1_000_000, "model": "m" * 120},
+    {
+        "operation_type": "x",
+        "reference_id": "r",
+        "cost_usd": "0.1234",
+        "tokens_input": 0,
+        "tokens_output": 2**31 - 1,
+    },
+    {"operation_type": "x", "reference_id": "r", "cost_usd": 3, "metadata": {"a": {"b": [1, "c"]}}},
+    {"operation_type": "x", "reference_id": "r", "cost_usd": None, "tokens_input": None, "model": ""},
+    {"operation_type": "x", "reference_id": "r", "account": 17},
+    {"operation_type": "x", "reference_id": "r", "account": "acme-inc"},
+]
+SLOW_EVENTS = [  # coerced, trimmed or refused by the serializer: the quick path leaves them to it
+    {"operation_type": " clustering ", "reference_id": "r"},
+    {"operation_type": "clustering", "reference_id": "r", "units": "2"},
+    {"operation_type": "clustering", "reference_id": "r", "units": True},
+    {"operation_type": "clustering", "reference_id": "r", "units": 0},
+    {"operation_type": "clustering", "reference_id": "r", "units": 1.0},
+    {"operation_type": "clustering", "reference_id": "r" * 129},
+    {"operation_type": "clustering", "reference_id": ""},
+    {"operation_type": "clustering", "reference_id": "caf\u00e9"},
+    {"operation_type": "clustering", "reference_id": "a\x00b"},
+    {"operation_type": "clustering"},
+    {"operation_type": "clustering", "reference_id": "r", "metadata": None},
+    {"operation_type": "clustering", "reference_id": "r", "metadata": []},
+    {"operation_type": "clustering", "reference_id": "r", "cost_usd": "0.12345"},
+    {"operation_type": "clustering", "reference_id": "r", "cost_usd": "-1"},
+    {"operation_type": "clustering", "reference_id": "r", "tokens_input": -1},
+    {"operation_type": "clustering", "reference_id": "r", "model": " m"},
+    {"operation_type": "clustering", "reference_id": "r", "account": True},
+    {"operation_type": "clustering", "reference_id": "r", "account": ""},
+    {"operation_type": "clustering", "reference_id": "r", "credits": 5},
+]
+
+
+@pytest.mark.parametrize("sample", QUICK_EVENTS)
+def test_the_quick_validation_returns_what_the_serializer_returns(sample: dict) -> None:
+    from creditdesk.billing.serializers.usage_batch import RecordUsageBatchSerializer, quick_events
+
+    serializer = RecordUsageBatchSerializer(data={"events": [sample]})
+    assert serializer.is_valid(), serializer.errors
+    assert quick_events({"events": [sample]}) == [
+        dict(event) for event in serializer.validated_data["events"]
+    ]
+
+
+@pytest.mark.parametrize("sample", SLOW_EVENTS)
+def test_the_quick_validation_leaves_anything_the_serializer_would_change_or_refuse_to_it(
+    sample: dict,
+) -> None:
+    from creditdesk.billing.serializers.usage_batch import quick_events
+
+    assert quick_events({"events": [{"operation_type": "clustering", "reference_id": "ok"}, sample]}) is None
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"events": []},
+        {"events": {"0": {}}},
+        {"events": [{"operation_type": "x", "reference_id": "r"}], "x": 1},
+        [],
+    ],
+)
+def test_the_quick_validation_leaves_a_malformed_batch_to_the_serializer(data: object) -> None:
+    from creditdesk.billing.serializers.usage_batch import quick_events
+
+    assert quick_events(data) is None

@@ -11,6 +11,7 @@ from creditdesk.billing.serializers.usage_batch import (
     RecordUsageBatchResultSerializer,
     RecordUsageBatchSerializer,
     new_usage_data,
+    quick_events,
 )
 from creditdesk.billing.services.usage_batch import NewUsage, record_usage_batch
 from creditdesk.billing.views.ledger import IDEMPOTENCY_HEADER
@@ -120,10 +121,11 @@ def validated_events(
 ) -> list[dict[str, Any]]:
     """The batch's events, or a 400 whose errors name each bad field as `events[i].field`. Only a platform
     key's events may name their account; when its batch names none, each event must."""
+    quick = quick_events(data)
     serializer = RecordUsageBatchSerializer(data=data)
     errors: dict[str, list[str]] = {}
-    if serializer.is_valid():
-        events = list(serializer.validated_data["events"])
+    if quick is not None or serializer.is_valid():
+        events = quick if quick is not None else list(serializer.validated_data["events"])
         for index, event in enumerate(events):
             if "account" in event and not platform:
                 errors[f"events[{index}].account"] = [
@@ -135,7 +137,7 @@ def validated_events(
                 ]
         if not errors:
             return events
-    for field, detail in serializer.errors.items():
+    for field, detail in (serializer.errors if quick is None else {}).items():
         if field == "events" and isinstance(detail, dict):  # per event: {index: {field: [messages]}}
             for index, event_errors in detail.items():
                 for name, messages in event_errors.items():
