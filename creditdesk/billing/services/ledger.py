@@ -21,6 +21,7 @@ from typing import Any
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Case, F, IntegerField, Q, Value, When
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from creditdesk.billing.models import (
@@ -839,15 +840,25 @@ class LockedAccount:
         return max(0, self.credits - self.held)
 
 
+def json_values(values: Any, *, text: bool = False) -> RawSQL:
+    """`field__in=json_values(ids)`: the values as a subquery over one JSON parameter. A thousand values in
+    an IN list cost a thousand placeholders for Django to build and psycopg to bind, more than the query."""
+    if connection.vendor == "postgresql":
+        column = "value" if text else "CAST(value AS bigint)"
+        sql = f"SELECT {column} FROM json_array_elements_text(%s::json) AS value"
+    else:
+        sql = "SELECT value FROM json_each(%s)"
+    return RawSQL(sql, [json.dumps(list(values))])
+
+
 def _select_accounts(account_ids: list[int], *, for_update: bool) -> dict[int, tuple[LockedAccount, Any]]:
-    postgres = connection.vendor == "postgresql"
-    where = "id = ANY(%s)" if postgres else f"id IN ({', '.join(['%s'] * len(account_ids))})"
-    lock = " FOR UPDATE" if for_update and postgres else ""
+    lock = " FOR UPDATE" if for_update and connection.vendor == "postgresql" else ""
+    ids = json_values(account_ids)
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT id, credits, held, ledger_seq, low_balance_threshold, auto_top_up_below, next_expiry_at "
-            f"FROM {ACCOUNT_TABLE} WHERE {where} ORDER BY id{lock}",
-            [account_ids] if postgres else account_ids,
+            f"FROM {ACCOUNT_TABLE} WHERE id IN ({ids.sql}) ORDER BY id{lock}",
+            ids.params,
         )
         rows = cursor.fetchall()
     return {
@@ -1012,7 +1023,7 @@ def _plan_draws(rows: list["_Row"], *, now: datetime) -> None:
     account_ids = sorted({row.account_id for row in rows})
     live: dict[int, _GrantQueue] = {account_id: _GrantQueue(account_id) for account_id in account_ids}
     grants = (
-        CreditGrant.objects.filter(account_id__in=account_ids, remaining__gt=0)
+        CreditGrant.objects.filter(account_id__in=json_values(account_ids), remaining__gt=0)
         .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
         .order_by("account_id", *_draw_order())
         .values_list("account_id", "id", "remaining", "cost_basis")

@@ -37,6 +37,7 @@ from creditdesk.billing.services.ledger import (
     WrittenDebit,
     bump_operation_rollup,
     debit_accounts,
+    json_values,
     lock_accounts,
 )
 
@@ -108,7 +109,7 @@ def _resolve_accounts(refs: set[str]) -> dict[str, int]:
     slugs = {ref for ref in refs if not ref.isdigit()}
     found: dict[str, int] = {}
     for pk, slug in ACCOUNT_MODEL._default_manager.filter(
-        Q(pk__in=ids) | Q(slug__in=slugs), is_active=True
+        Q(pk__in=json_values(ids)) | Q(slug__in=json_values(slugs, text=True)), is_active=True
     ).values_list("pk", "slug"):
         if str(pk) in refs:
             found[str(pk)] = pk
@@ -154,7 +155,8 @@ def record_usage_batch(
         logged: dict[tuple[int, str], CreditUsageLog] = {}
         if locked:
             for log in CreditUsageLog.objects.filter(
-                account_id__in=list(locked), reference_id__in={event["reference_id"] for event in events}
+                account_id__in=json_values(locked),
+                reference_id__in=json_values({event["reference_id"] for event in events}, text=True),
             ).order_by("-id"):
                 logged[(log.account_id, log.reference_id)] = log  # the first log wins: ids descending
         first_in_batch: set[tuple[int, str]] = set()
