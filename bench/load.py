@@ -33,9 +33,10 @@ def wrk(
     token: str | None = None,
     post_tokens: Path | None = None,
     post_body: str = "",
-    batch: tuple[int, str] | None = None,
+    batch: tuple[object, ...] | None = None,
 ) -> WrkResult:
-    """`batch` (events per request, a run id): POST generated batches instead of post_body."""
+    """`batch` (events per request, a run id[, accounts file, accounts per request]): POST generated
+    batches instead of post_body; with an accounts file each event names its account (bench.lua)."""
     threads = min(2, connections)
     command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds:g}s", "--timeout", "10s"]
     if token:
@@ -44,7 +45,7 @@ def wrk(
     if post_tokens is not None:
         command += ["--", str(post_tokens), post_body]
         if batch is not None:
-            command += [str(batch[0]), batch[1]]
+            command += [str(part) for part in batch]
     done = subprocess.run(command, check=True, capture_output=True, text=True)
     match = re.search(r"^BENCH_JSON (.*)$", done.stdout, re.MULTILINE)
     if match is None:

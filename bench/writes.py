@@ -1,6 +1,7 @@
 """Figure 2: metered deductions over HTTP against raw SQL doing the same writes (pgbench), same database."""
 
 import json
+import sys
 import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import psycopg
 
+from bench import database
 from bench.load import pgbench, wrk
 from bench.results import Row, Target
 from bench.server import running
@@ -61,17 +63,29 @@ def _usage_logs(settings: BenchSettings, first: int, last: int) -> int:
 
 
 def _batch(
-    settings: BenchSettings, base_url: str, tokens: list[str], name: str, ids: tuple[int, int], size: int
+    settings: BenchSettings,
+    base_url: str,
+    tokens: list[str],
+    name: str,
+    ids: tuple[int, int],
+    size: int,
+    span: int = 0,
 ) -> float:
     """Events/s through the batch endpoint: the usage logs committed while wrk ran, over its duration (a
-    batch still in flight when wrk stops is not counted; a replayed or refused event is not ingested)."""
+    batch still in flight when wrk stops is not counted; a replayed or refused event is not ingested).
+    `span` > 0: the tokens are a platform key's, and each request's events name `span` accounts of ids."""
     before = _usage_logs(settings, *ids)
+    batch: tuple[object, ...] = (size, f"{name}{time.time_ns()}")
+    if span:
+        accounts = WORK / f"accounts-{name}.txt"
+        accounts.write_text("\n".join(str(pk) for pk in range(ids[0], ids[1] + 1)) + "\n")
+        batch += (accounts, span)
     result = wrk(
         base_url + BATCH,
         seconds=settings.write_seconds,
         connections=settings.batch_connections,
         post_tokens=_tokens_file(f"batch-{name}", tokens),
-        batch=(size, f"{name}{time.time_ns()}"),
+        batch=batch,
     )
     written = _usage_logs(settings, *ids) - before
     if result.errors or written == 0:
@@ -89,11 +103,20 @@ def write_figures(
         "spread": ({"first": first, "last": last}, spread_tokens),
     }
     rows: list[Row] = []
+    platform_key = issue_platform_key(settings)
     for name, (variables, tokens) in runs.items():
         http = _http(settings, base_url, tokens, name)
-        # Spread: a batch per account and request, of 100 events (one account's burst), many at once.
-        size = settings.batch_events if name == "hot" else max(1, settings.batch_events // 10)
-        batch = _batch(settings, base_url, tokens, name, (variables["first"], variables["last"]), size)
+        # Hot: a member's batches of 1,000 events on the one account. Spread: a platform key's batches of
+        # 1,000 events, each spanning 100 of the accounts (10 events each), the window moving on per request.
+        size = settings.batch_events
+        span = 0 if name == "hot" else max(1, settings.batch_events // 10)
+        ids = (variables["first"], variables["last"])
+        if span:
+            batch = _batch(settings, base_url, [platform_key], name, ids, size, span=span)
+            note = f"{size} events a request over {span} accounts (a platform key)"
+        else:
+            batch = _batch(settings, base_url, tokens, name, ids, size)
+            note = f"{size} events a request"
         floor = pgbench(settings, DEDUCT_SQL, seconds=settings.write_seconds, variables=variables)
         every_write = pgbench(settings, METER_SQL, seconds=settings.write_seconds, variables=variables)
         app_statements = pgbench(settings, APP_SQL, seconds=settings.write_seconds, variables=variables)
@@ -107,7 +130,7 @@ def write_figures(
                 "SQL UPDATE+INSERT",
                 floor,
                 BATCH_TARGETS[name],
-                note=f"{size} events a request, {settings.batch_connections} connections",
+                note=f"{note}, {settings.batch_connections} connections",
             ),
             Row(
                 f"metering POST, {label}",
@@ -177,3 +200,22 @@ def scale_out_figures(
             )
         )
     return rows
+
+
+def issue_platform_key(settings: BenchSettings) -> str:
+    """A usage:write platform key, made by the real service inside Django (its secret, printed once)."""
+    done = database.django(settings, "-m", "bench.writes", "platform-key")
+    return done.stdout.strip().splitlines()[-1]
+
+
+def _issue_platform_key_inside_django() -> None:
+    import django
+
+    django.setup()
+    from creditdesk.tenancy.api_keys import create_platform_key
+
+    print(create_platform_key(name="bench platform", scopes=["usage:write"]).secret)
+
+
+if __name__ == "__main__" and sys.argv[1:2] == ["platform-key"]:
+    _issue_platform_key_inside_django()

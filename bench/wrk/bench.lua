@@ -1,7 +1,10 @@
 -- wrk script for every bench run. Without arguments it sends wrk's own request (GET, -H headers);
 -- with `-- TOKENS_FILE BODY` it POSTs BODY as JSON, rotating the bearer tokens in TOKENS_FILE (one a
 -- line), so that a thousand accounts are spread over the connections; with `-- TOKENS_FILE BODY N RUN`
--- the body is a batch of N events with reference ids unique to the run, the thread and the request.
+-- the body is a batch of N events with reference ids unique to the run, the thread and the request;
+-- with `-- TOKENS_FILE BODY N RUN ACCOUNTS_FILE SPAN` (a platform key's batch across accounts) each event
+-- also names an account of ACCOUNTS_FILE (one id a line): a request's events go round its SPAN accounts,
+-- and the window of SPAN accounts moves on by SPAN each request, from a random start per thread.
 -- done() prints one line the bench parses: requests, duration and latency percentiles in microseconds.
 
 local tokens = nil
@@ -11,6 +14,9 @@ local batch = nil
 local run = ""
 local sent = 0
 local threads = 0
+local accounts = nil
+local span = 0
+local next_account = 0
 
 -- In the main state, once per thread: a number that makes this thread's reference ids its own.
 setup = function(thread)
@@ -29,9 +35,19 @@ init = function(args)
   body = args[2]
   batch = tonumber(args[3])
   run = args[4] or ""
+  if args[5] ~= nil then
+    accounts = {}
+    for line in io.lines(args[5]) do
+      accounts[#accounts + 1] = line
+    end
+    span = tonumber(args[6]) or #accounts
+  end
   -- Threads start at different tokens, so two threads do not hit the same account in lockstep.
   math.randomseed(os.time() + math.floor(os.clock() * 1000000))
   next_token = math.random(#tokens)
+  if accounts ~= nil then
+    next_account = math.random(#accounts) - 1
+  end
 end
 
 request = function()
@@ -49,7 +65,14 @@ request = function()
   local events = {}
   for i = 1, batch do
     sent = sent + 1
-    events[i] = '{"operation_type": "clustering", "reference_id": "' .. run .. '-' .. thread_id .. '-' .. sent .. '"}'
+    local account = ""
+    if accounts ~= nil then
+      account = ', "account": "' .. accounts[(next_account + (i - 1) % span) % #accounts + 1] .. '"'
+    end
+    events[i] = '{"operation_type": "clustering", "reference_id": "' .. run .. '-' .. thread_id .. '-' .. sent .. '"' .. account .. '}'
+  end
+  if accounts ~= nil then
+    next_account = (next_account + span) % #accounts
   end
   return wrk.format("POST", nil, headers, '{"events": [' .. table.concat(events, ", ") .. ']}')
 end

@@ -26,6 +26,7 @@ CHECK_MODULES = (
     "checks_events",
     "checks_api_keys",
     "checks_accounts",
+    "checks_batch",
 )
 
 

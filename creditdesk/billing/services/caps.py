@@ -147,7 +147,7 @@ def _spent(cap: Cap) -> int:
 
 def charge_caps(
     *,
-    account: "Account",
+    account_id: int,
     api_key: "ApiKey | None" = None,
     member: "User | None" = None,
     credits: int,
@@ -165,7 +165,7 @@ def charge_caps(
         # The counter usually exists: one statement. The first spend of a period creates it.
         if _add_within_cap(cap, credits):
             continue
-        _ensure_counter(account_id=account.pk, cap=cap)
+        _ensure_counter(account_id=account_id, cap=cap)
         if not _add_within_cap(cap, credits):
             raise CapExceeded(cap=cap, spent=_spent(cap), needed=credits)
     return caps

@@ -115,7 +115,7 @@ def create_hold(
         with transaction.atomic():
             reserve_credits(account=account, credits=amount, now=now)
             # An open hold counts against the key's and the member's caps (given back as it is freed).
-            charge_caps(account=account, api_key=api_key, member=user, credits=amount, at=now)
+            charge_caps(account_id=account.pk, api_key=api_key, member=user, credits=amount, at=now)
             hold = CreditHold.objects.create(
                 account_id=account.pk,
                 user=user if user is not None and user.pk else None,
@@ -191,7 +191,11 @@ def settle_hold(
             )
             if amount > covered:  # the overrun beyond the hold counts against the hold's caps too
                 charge_caps(
-                    account=account, api_key=hold.api_key, member=hold.user, credits=amount - covered, at=now
+                    account_id=account.pk,
+                    api_key=hold.api_key,
+                    member=hold.user,
+                    credits=amount - covered,
+                    at=now,
                 )
             log = log_usage(
                 account=account,

@@ -12,14 +12,16 @@ each grant's remaining == amount - sum(its draws); expiry is a draw, a reversal'
 Spendable = credits - held: a deduction may not take credits that active holds reserve.
 """
 
+import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Case, F, IntegerField, Q, Value, When
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from creditdesk.billing.models import (
@@ -163,12 +165,15 @@ def read_account_state(account_id: int, *, for_update: bool = False) -> AccountS
         row = cursor.fetchone()
     if row is None:
         raise ValueError(f"No account {account_id}.")
-    expiry = row[2]
+    return AccountState(credits=int(row[0]), held=int(row[1]), next_expiry_at=_aware(row[2]))
+
+
+def _aware(expiry: Any) -> datetime | None:
     if isinstance(expiry, str):  # SQLite hands raw text back
-        expiry = datetime.fromisoformat(expiry).replace(tzinfo=UTC)
-    elif expiry is not None and timezone.is_naive(expiry):
-        expiry = timezone.make_aware(expiry, UTC)
-    return AccountState(credits=int(row[0]), held=int(row[1]), next_expiry_at=expiry)
+        return datetime.fromisoformat(expiry).replace(tzinfo=UTC)
+    if expiry is not None and timezone.is_naive(expiry):
+        return timezone.make_aware(expiry, UTC)
+    return expiry
 
 
 def _read_balance(account_id: int, *, for_update: bool = False) -> int:
@@ -240,6 +245,36 @@ def _note_top_up_crossing(*, account: "Account", before: int, after: int) -> Non
         record_crossing(account=account, before=before, after=after)
 
 
+def _ledger_row(
+    *,
+    account_id: int,
+    transaction_type: str,
+    delta: int,
+    balance_after: int,
+    seq: int,
+    description: str,
+    reference: str,
+    metadata: dict | None,
+    created_by: "User | None",
+    api_key: "ApiKey | None",
+    created_at: datetime,
+) -> CreditTransaction:
+    """A ledger row, not yet saved: the one place every writer (one change, or a batch) builds it."""
+    return CreditTransaction(
+        account_id=account_id,
+        transaction_type=transaction_type,
+        amount=delta,
+        balance_after=balance_after,
+        seq=seq,
+        description=description[:255],
+        reference=reference,
+        metadata=metadata or {},
+        created_by=created_by if created_by is not None and created_by.pk else None,
+        api_key=api_key,
+        created_at=created_at,
+    )
+
+
 def _write(
     *,
     account: "Account",
@@ -271,19 +306,20 @@ def _write(
             # Taken under the balance lock, so created_at follows the ledger's order. `at` backdates
             # imported history (seed_demo), which must be written oldest first.
             now = at or timezone.now()
-            row = CreditTransaction.objects.create(
+            row = _ledger_row(
                 account_id=account.pk,
                 transaction_type=transaction_type,
-                amount=delta,
+                delta=delta,
                 balance_after=new_balance,
                 seq=seq,
-                description=description[:255],
+                description=description,
                 reference=reference,
-                metadata=metadata or {},
-                created_by=created_by if created_by is not None and created_by.pk else None,
+                metadata=metadata,
+                created_by=created_by,
                 api_key=api_key,
                 created_at=now,
             )
+            row.save(force_insert=True)
             if then is not None:
                 then(row)
             _bump_ledger_rollup(
@@ -338,24 +374,20 @@ def _draw_order(prefer_reference: str = "") -> list[Any]:
 
 
 def _draw_orm(*, row: CreditTransaction, credits: int, now: datetime, prefer_reference: str = "") -> Decimal:
-    live = (
+    live = _GrantQueue(row.account_id)
+    for grant_id, remaining, cost_basis in (
         CreditGrant.objects.filter(account_id=row.account_id, remaining__gt=0)
         .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
         .order_by(*_draw_order(prefer_reference))
-        .only("id", "remaining", "cost_basis")
+        .values_list("id", "remaining", "cost_basis")
+    ):
+        live.add(grant_id, remaining, cost_basis)
+    draws, value = live.take(credits)
+    for grant_id, take in draws:
+        CreditGrant.objects.filter(pk=grant_id).update(remaining=F("remaining") - take)
+    CreditDraw.objects.bulk_create(
+        [CreditDraw(transaction=row, grant_id=grant_id, credits=take) for grant_id, take in draws]
     )
-    left, value, draws = credits, Decimal("0"), []
-    for grant in live.iterator(chunk_size=50):
-        take = min(left, grant.remaining)
-        CreditGrant.objects.filter(pk=grant.pk).update(remaining=F("remaining") - take)
-        draws.append(CreditDraw(transaction=row, grant_id=grant.pk, credits=take))
-        value += grant.cost_basis * take
-        left -= take
-        if left == 0:
-            break
-    if left:
-        raise GrantDrift(f"account {row.account_id}: live grants are {left} credits short of the balance")
-    CreditDraw.objects.bulk_create(draws)
     return value
 
 
@@ -795,7 +827,77 @@ def return_credits(
     return Return(transaction=row, credits=credits, expired=expired, value=value)
 
 
-# --- many debits under one lock (batch metering) ------------------------------------------------------
+# --- many debits, on one account or many, under one lock each (batch metering) ------------------------
+
+
+@dataclass(frozen=True)
+class LockedAccount:
+    """An account's balance as read under its row lock, with what the alerts and auto top-up compare."""
+
+    id: int
+    credits: int
+    held: int
+    ledger_seq: int
+    low_balance_threshold: int
+    auto_top_up_below: int
+
+    @property
+    def spendable(self) -> int:
+        return max(0, self.credits - self.held)
+
+
+def json_values(values: Any, *, text: bool = False) -> RawSQL:
+    """`field__in=json_values(ids)`: the values as a subquery over one JSON parameter. A thousand values in
+    an IN list cost a thousand placeholders for Django to build and psycopg to bind, more than the query."""
+    if connection.vendor == "postgresql":
+        column = "value" if text else "CAST(value AS bigint)"
+        sql = f"SELECT {column} FROM json_array_elements_text(%s::json) AS value"
+    else:
+        sql = "SELECT value FROM json_each(%s)"
+    return RawSQL(sql, [json.dumps(list(values))])
+
+
+def _select_accounts(account_ids: list[int], *, for_update: bool) -> dict[int, tuple[LockedAccount, Any]]:
+    lock = " FOR UPDATE" if for_update and connection.vendor == "postgresql" else ""
+    ids = json_values(account_ids)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id, credits, held, ledger_seq, low_balance_threshold, auto_top_up_below, next_expiry_at "
+            f"FROM {ACCOUNT_TABLE} WHERE id IN ({ids.sql}) ORDER BY id{lock}",
+            ids.params,
+        )
+        rows = cursor.fetchall()
+    return {
+        int(row[0]): (LockedAccount(*(int(value or 0) for value in row[:6])), _aware(row[6])) for row in rows
+    }
+
+
+def lock_accounts(
+    *, account_ids: list[int], now: datetime, known: dict[int, Any] | None = None
+) -> dict[int, LockedAccount]:
+    """Takes the row locks of the accounts in ascending id order, in one statement (so two batches that
+    share accounts lock them in the same order and never wait on each other in a cycle), and expires the
+    grants due at `now` of those that have some, as lock_account does. `known`: account instances the
+    caller holds (the expiry needs one; the others are loaded). An id with no account is left out."""
+    ids = sorted(set(account_ids))
+    if not ids:
+        return {}
+    found = _select_accounts(ids, for_update=True)
+    due = [
+        account_id for account_id, (_state, expiry) in found.items() if expiry is not None and expiry <= now
+    ]
+    for account_id in due:
+        expire_due_grants(account=_account_instance(account_id, known), now=now)
+    if due:
+        found = _select_accounts(ids, for_update=False)
+    return {account_id: state for account_id, (state, _expiry) in found.items()}
+
+
+def _account_instance(account_id: int, known: dict[int, Any] | None) -> Any:
+    if known and account_id in known:
+        return known[account_id]
+    model = CreditTransaction._meta.get_field("account").related_model
+    return model._default_manager.get(pk=account_id)  # type: ignore[union-attr]
 
 
 @dataclass(frozen=True)
@@ -805,10 +907,317 @@ class PlannedDebit:
     metadata: dict
     created_by: "User | None" = None
     api_key: "ApiKey | None" = None
+    account_id: int | None = None  # None: debit_many's account
+
+
+@dataclass(frozen=True)
+class WrittenDebit:
+    """A batch deduction's ledger row as written, without building a model instance for it."""
+
+    transaction_id: int
+    account_id: int
+    credits: int  # taken: the row's amount is -credits
+    balance_after: int
+    seq: int
+    value: Decimal  # the money value (cost basis) of the credits it consumed
+    created_at: datetime
 
 
 SHORT = "insufficient_credits"
 OVER_CAP = "cap"
+
+
+@dataclass
+class _Row:
+    """A planned ledger row of a batch: where it goes, and the draws it takes."""
+
+    debit: PlannedDebit
+    account_id: int
+    balance_after: int = 0
+    seq: int = 0
+    draws: list[tuple[int, int]] | None = None  # (grant id, credits)
+    value: Decimal = Decimal("0")
+
+
+def debit_accounts(
+    *,
+    debits: list[PlannedDebit],
+    locked: dict[int, LockedAccount],
+    now: datetime,
+    cap_room: int | None = None,
+    known: dict[int, Any] | None = None,
+) -> list[WrittenDebit | str]:
+    """Takes the debits (each naming its account) in order, holding the accounts' locks (lock_accounts),
+    in the caller's transaction: each one its account's spendable balance and `cap_room` (the credits a
+    spending cap still allows, shared by the whole batch) cover is written, each one they do not is SHORT
+    or OVER_CAP, nothing written for it, and the next ones are still tried: the outcome of sending them one
+    by one, in order. What is accepted is written set-wise, whatever the number of accounts: on PostgreSQL
+    one statement writes the balances, the ledger rows (each with the balance_after and seq it would have
+    had alone), the grant draws in draw order and the rollups. Balance alerts and the auto top-up see each
+    account's balance before and after its debits. `known`: account instances the caller holds."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("debit_accounts must run inside the transaction that holds the accounts' locks.")
+    spendable = {account_id: state.spendable for account_id, state in locked.items()}
+    room = cap_room
+    results: list[WrittenDebit | str] = [SHORT] * len(debits)
+    accepted: list[tuple[int, _Row]] = []
+    for index, debit in enumerate(debits):
+        _positive(debit.amount)
+        account_id = debit.account_id
+        if account_id is None or account_id not in spendable:
+            raise ValueError(f"debit {index} names no locked account ({account_id!r})")
+        if debit.amount > spendable[account_id]:
+            continue
+        if room is not None and debit.amount > room:
+            results[index] = OVER_CAP
+            continue
+        spendable[account_id] -= debit.amount
+        if room is not None:
+            room -= debit.amount
+        accepted.append((index, _Row(debit=debit, account_id=account_id)))
+    if not accepted:
+        return results
+    totals: dict[int, int] = {}  # per account: credits taken, and rows written
+    counts: dict[int, int] = {}
+    for _index, row in accepted:
+        state = locked[row.account_id]
+        totals[row.account_id] = totals.get(row.account_id, 0) + row.debit.amount
+        counts[row.account_id] = counts.get(row.account_id, 0) + 1
+        row.balance_after = state.credits - totals[row.account_id]
+        row.seq = state.ledger_seq + counts[row.account_id]
+    _plan_draws([row for _index, row in accepted], now=now)
+    if connection.vendor == "postgresql":
+        ids = _write_debits_pg([row for _index, row in accepted], totals=totals, counts=counts, now=now)
+    else:
+        ids = _write_debits_orm([row for _index, row in accepted], totals=totals, counts=counts, now=now)
+    for (index, row), transaction_id in zip(accepted, ids, strict=True):
+        results[index] = WrittenDebit(
+            transaction_id=transaction_id,
+            account_id=row.account_id,
+            credits=row.debit.amount,
+            balance_after=row.balance_after,
+            seq=row.seq,
+            value=row.value,
+            created_at=now,
+        )
+    for account_id in sorted(totals):
+        state = locked[account_id]
+        before, after = state.credits, state.credits - totals[account_id]
+        instance = known.get(account_id) if known else None
+        if instance is not None:
+            instance.credits, instance.ledger_seq = after, state.ledger_seq + counts[account_id]
+        if _crosses(state, before=before, after=after):
+            instance = instance or _account_instance(account_id, known)
+            note_balance_change(account=instance, before=before, after=after)
+            _note_top_up_crossing(account=instance, before=before, after=after)
+    return results
+
+
+def _crosses(state: LockedAccount, *, before: int, after: int) -> bool:
+    """Whether a balance alert or the auto top-up could fire: integers only, no account instance needed."""
+    threshold, below = state.low_balance_threshold, state.auto_top_up_below
+    return (
+        after == 0
+        or bool(threshold and after <= threshold < before)
+        or bool(below and after < below <= before)
+    )
+
+
+def _plan_draws(rows: list["_Row"], *, now: datetime) -> None:
+    """Each row's draws from its account's live grants in draw order, as if the rows were drawn one by
+    one; one read of the grants of every account."""
+    account_ids = sorted({row.account_id for row in rows})
+    live: dict[int, _GrantQueue] = {account_id: _GrantQueue(account_id) for account_id in account_ids}
+    grants = (
+        CreditGrant.objects.filter(account_id__in=json_values(account_ids), remaining__gt=0)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+        .order_by("account_id", *_draw_order())
+        .values_list("account_id", "id", "remaining", "cost_basis")
+    )
+    for account_id, grant_id, remaining, cost_basis in grants:
+        live[account_id].add(grant_id, remaining, cost_basis)
+    for row in rows:
+        row.draws, row.value = live[row.account_id].take(row.debit.amount)
+
+
+class _GrantQueue:
+    """An account's live grants in draw order and what is left of each: the one piece that splits a debit
+    across grants, for the single debit's draw (SQLite, or a preferred grant) and the batch's."""
+
+    def __init__(self, account_id: int):
+        self.account_id = account_id
+        self.grants: list[tuple[int, Decimal]] = []  # (id, cost basis)
+        self.left: dict[int, int] = {}
+        self.taken: dict[int, int] = {}
+        self.position = 0
+
+    def add(self, grant_id: int, remaining: int, cost_basis: Decimal) -> None:
+        self.grants.append((grant_id, cost_basis))
+        self.left[grant_id] = remaining
+
+    def take(self, credits: int) -> tuple[list[tuple[int, int]], Decimal]:
+        """The draws (grant id, credits) of one debit and their money value; GrantDrift when the live
+        grants hold less than the balance said."""
+        draws, value, need = [], Decimal("0"), credits
+        while need:
+            if self.position == len(self.grants):
+                raise GrantDrift(
+                    f"account {self.account_id}: live grants are {need} credits short of the balance"
+                )
+            grant_id, cost_basis = self.grants[self.position]
+            take = min(need, self.left[grant_id])
+            draws.append((grant_id, take))
+            value += cost_basis * take
+            self.left[grant_id] -= take
+            self.taken[grant_id] = self.taken.get(grant_id, 0) + take
+            need -= take
+            if self.left[grant_id] == 0:
+                self.position += 1
+        return draws, value.quantize(VALUE_PLACES)
+
+
+# The rows travel as JSON documents (one parameter each): psycopg quotes a thousand-element array for the
+# client-side binding Django uses element by element, and that cost more than the statement.
+PG_DEBIT_MANY_SQL = f"""
+WITH totals AS (
+    SELECT * FROM json_to_recordset(%(accounts)s::json) AS d(id bigint, total bigint, n bigint)
+), balances AS (
+    UPDATE {ACCOUNT_TABLE} a SET credits = a.credits - d.total, ledger_seq = a.ledger_seq + d.n
+    FROM totals d
+    WHERE a.id = d.id AND a.credits - d.total >= a.held
+    RETURNING a.id
+), ledger AS (
+    INSERT INTO {CreditTransaction._meta.db_table}
+        (account_id, transaction_type, amount, balance_after, seq, description, reference, metadata,
+         created_by_id, api_key_id, created_at)
+    SELECT r.a, %(type)s, -r.c, r.b, r.s, r.d, '', r.m, r.u, r.k, %(now)s
+    FROM json_to_recordset(%(rows)s::json)
+         AS r(a bigint, c bigint, b bigint, s bigint, d text, m jsonb, u bigint, k bigint)
+    RETURNING id, account_id, seq
+), drained AS (
+    UPDATE {GRANT_TABLE} g SET remaining = g.remaining - t.taken
+    FROM json_to_recordset(%(grants)s::json) AS t(id bigint, taken bigint)
+    WHERE g.id = t.id
+    RETURNING g.id
+), drawn AS (
+    INSERT INTO {DRAW_TABLE} (transaction_id, grant_id, credits)
+    SELECT ledger.id, d.g, d.c
+    FROM json_to_recordset(%(draws)s::json) AS d(a bigint, s bigint, g bigint, c bigint)
+    JOIN ledger ON ledger.account_id = d.a AND ledger.seq = d.s
+    RETURNING 1
+), rollup AS (
+    INSERT INTO {DailyLedgerRollup._meta.db_table} AS r (account_id, date, transaction_type, total, count)
+    SELECT d.id, %(day)s, %(type)s, -d.total, d.n FROM totals d
+    ON CONFLICT (account_id, date, transaction_type) DO UPDATE
+    SET total = r.total + excluded.total, count = r.count + excluded.count
+    RETURNING 1
+)
+SELECT ledger.id, ledger.account_id, ledger.seq,
+       (SELECT COUNT(*) FROM balances), (SELECT COUNT(*) FROM drained), (SELECT COUNT(*) FROM drawn)
+FROM ledger
+"""
+
+
+def _user_id(user: "User | None") -> int | None:
+    return user.pk if user is not None and user.pk else None
+
+
+def _write_debits_pg(
+    rows: list[_Row], *, totals: dict[int, int], counts: dict[int, int], now: datetime
+) -> list[int]:
+    """All the rows' writes in one statement; returns the ledger ids in the rows' order."""
+    taken: dict[int, int] = {}
+    draws = []
+    for row in rows:
+        for grant_id, credits in row.draws or ():
+            taken[grant_id] = taken.get(grant_id, 0) + credits
+            draws.append({"a": row.account_id, "s": row.seq, "g": grant_id, "c": credits})
+    params: dict[str, Any] = {
+        "accounts": json.dumps([{"id": pk, "total": totals[pk], "n": counts[pk]} for pk in sorted(totals)]),
+        "type": TxType.DEDUCTION,
+        "now": now,
+        "day": now.date(),
+        "rows": json.dumps(
+            [
+                {
+                    "a": row.account_id,
+                    "c": row.debit.amount,
+                    "b": row.balance_after,
+                    "s": row.seq,
+                    "d": row.debit.description[:255],
+                    "m": row.debit.metadata,
+                    "u": _user_id(row.debit.created_by),
+                    "k": row.debit.api_key.pk if row.debit.api_key is not None else None,
+                }
+                for row in rows
+            ]
+        ),
+        "grants": json.dumps([{"id": pk, "taken": taken[pk]} for pk in sorted(taken)]),
+        "draws": json.dumps(draws),
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(PG_DEBIT_MANY_SQL, params)
+        written = cursor.fetchall()
+    if len(written) != len(rows) or written[0][3:] != (len(totals), len(taken), len(draws)):
+        # Impossible while the rows are locked; refuse (the caller's transaction rolls back) rather than
+        # leave a ledger that disagrees with the balances or the grants.
+        raise GrantDrift(f"batch debit: wrote {len(written)} of {len(rows)} rows, counts {written[:1]}")
+    ids = {(int(account_id), int(seq)): int(row_id) for row_id, account_id, seq, *_counts in written}
+    return [ids[(row.account_id, row.seq)] for row in rows]
+
+
+def _write_debits_orm(
+    rows: list[_Row], *, totals: dict[int, int], counts: dict[int, int], now: datetime
+) -> list[int]:
+    """The plain path (SQLite): per account one balance UPDATE and one rollup; one INSERT of the ledger
+    rows, one of the draws, one UPDATE per grant touched."""
+    with connection.cursor() as cursor:
+        for account_id in sorted(totals):
+            cursor.execute(
+                f"UPDATE {ACCOUNT_TABLE} SET credits = credits - %s, ledger_seq = ledger_seq + %s "
+                "WHERE id = %s AND credits - %s >= held RETURNING credits",
+                [totals[account_id], counts[account_id], account_id, totals[account_id]],
+            )
+            if (
+                cursor.fetchone() is None
+            ):  # impossible under the lock; refuse rather than write a wrong ledger
+                raise GrantDrift(f"account {account_id}: the locked balance no longer covers the batch")
+    ledger_rows = CreditTransaction.objects.bulk_create(
+        [
+            _ledger_row(
+                account_id=row.account_id,
+                transaction_type=TxType.DEDUCTION,
+                delta=-row.debit.amount,
+                balance_after=row.balance_after,
+                seq=row.seq,
+                description=row.debit.description,
+                reference="",
+                metadata=row.debit.metadata,
+                created_by=row.debit.created_by,
+                api_key=row.debit.api_key,
+                created_at=now,
+            )
+            for row in rows
+        ]
+    )
+    taken: dict[int, int] = {}
+    draws = []
+    for row, ledger_row in zip(rows, ledger_rows, strict=True):
+        for grant_id, credits in row.draws or ():
+            taken[grant_id] = taken.get(grant_id, 0) + credits
+            draws.append(CreditDraw(transaction_id=ledger_row.pk, grant_id=grant_id, credits=credits))
+    for grant_id in sorted(taken):
+        CreditGrant.objects.filter(pk=grant_id).update(remaining=F("remaining") - taken[grant_id])
+    CreditDraw.objects.bulk_create(draws)
+    for account_id in sorted(totals):
+        _bump_ledger_rollup(
+            account_id=account_id,
+            at=now,
+            transaction_type=TxType.DEDUCTION,
+            amount=-totals[account_id],
+            count=counts[account_id],
+        )
+    return [ledger_row.pk for ledger_row in ledger_rows]
 
 
 def debit_many(
@@ -818,106 +1227,34 @@ def debit_many(
     now: datetime | None = None,
     cap_room: int | None = None,
 ) -> list[Debit | str]:
-    """Takes the debits in order under one lock of the account, in one transaction: each one the spendable
-    balance (and `cap_room`, the credits a spending cap still allows) covers is written, each one it does
-    not is SHORT or OVER_CAP (nothing written for it) and the next ones are still tried: the outcome of
-    sending them one by one, in order. The accepted rows are written set-wise:
-    one balance UPDATE, one INSERT of their ledger rows (each with the balance_after and seq it would have
-    had alone), their draws from the grants in draw order, one rollup upsert."""
+    """debit_accounts for one account, in its own transaction under the account's lock: each debit
+    written comes back as a Debit with its ledger row, the others as SHORT or OVER_CAP."""
     now = now or timezone.now()
+    planned = [replace(debit, account_id=account.pk) for debit in debits]
     with transaction.atomic():
-        spendable = lock_account(account=account, now=now).spendable
-        room = cap_room
-        accepted: list[int] = []
-        results: list[Debit | str] = [SHORT] * len(debits)
-        for index, debit in enumerate(debits):
-            _positive(debit.amount)
-            if debit.amount > spendable:
-                continue
-            if room is not None and debit.amount > room:
-                results[index] = OVER_CAP
-                continue
-            spendable -= debit.amount
-            if room is not None:
-                room -= debit.amount
-            accepted.append(index)
-        if not accepted:
-            return results
-        total = sum(debits[index].amount for index in accepted)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"UPDATE {ACCOUNT_TABLE} SET credits = credits - %s, ledger_seq = ledger_seq + %s "
-                "WHERE id = %s AND credits - %s >= held RETURNING credits, ledger_seq",
-                [total, len(accepted), account.pk, total],
-            )
-            changed = cursor.fetchone()
-        if changed is None:  # impossible while the row is locked; refuse rather than write a wrong ledger
-            raise GrantDrift(f"account {account.pk}: the locked balance no longer covers {total} credits")
-        final_balance, last_seq = int(changed[0]), int(changed[1])
-        balance, seq = final_balance + total, last_seq - len(accepted)
-        rows = []
-        for index in accepted:
-            debit = debits[index]
-            balance -= debit.amount
-            seq += 1
-            rows.append(
-                CreditTransaction(
-                    account_id=account.pk,
-                    transaction_type=TxType.DEDUCTION,
-                    amount=-debit.amount,
-                    balance_after=balance,
-                    seq=seq,
-                    description=debit.description[:255],
-                    metadata=debit.metadata,
-                    created_by=debit.created_by
-                    if debit.created_by is not None and debit.created_by.pk
-                    else None,
-                    api_key=debit.api_key,
-                    created_at=now,
-                )
-            )
-        CreditTransaction.objects.bulk_create(rows)
-        values = _draw_many(account_id=account.pk, rows=rows, now=now)
-        _bump_ledger_rollup(
-            account_id=account.pk, at=now, transaction_type=TxType.DEDUCTION, amount=-total, count=len(rows)
+        locked = lock_accounts(account_ids=[account.pk], now=now, known={account.pk: account})
+        written = debit_accounts(
+            debits=planned, locked=locked, now=now, cap_room=cap_room, known={account.pk: account}
         )
-        note_balance_change(account=account, before=final_balance + total, after=final_balance)
-        _note_top_up_crossing(account=account, before=final_balance + total, after=final_balance)
-    account.credits = final_balance
-    account.ledger_seq = last_seq
-    for index, row, value in zip(accepted, rows, values, strict=True):
-        results[index] = Debit(transaction=row, value=value)
+    results: list[Debit | str] = []
+    for debit, outcome in zip(planned, written, strict=True):
+        if isinstance(outcome, str):
+            results.append(outcome)
+            continue
+        row = _ledger_row(
+            account_id=account.pk,
+            transaction_type=TxType.DEDUCTION,
+            delta=-outcome.credits,
+            balance_after=outcome.balance_after,
+            seq=outcome.seq,
+            description=debit.description,
+            reference="",
+            metadata=debit.metadata,
+            created_by=debit.created_by,
+            api_key=debit.api_key,
+            created_at=outcome.created_at,
+        )
+        row.pk = outcome.transaction_id
+        row._state.adding = False
+        results.append(Debit(transaction=row, value=outcome.value))
     return results
-
-
-def _draw_many(*, account_id: int, rows: list[CreditTransaction], now: datetime) -> list[Decimal]:
-    """Each row's draws from the live grants in draw order, as if the rows were drawn one by one; one
-    read of the grants, one UPDATE per grant touched, one INSERT of the draws. Returns each row's value."""
-    live = list(
-        CreditGrant.objects.filter(account_id=account_id, remaining__gt=0)
-        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
-        .order_by(*_draw_order())
-        .only("id", "remaining", "cost_basis")
-    )
-    left = {grant.pk: grant.remaining for grant in live}
-    draws, values, position = [], [], 0
-    for row in rows:
-        need, value = -row.amount, Decimal("0")
-        while need:
-            if position == len(live):
-                raise GrantDrift(f"account {account_id}: live grants are {need} credits short of the balance")
-            grant = live[position]
-            take = min(need, left[grant.pk])
-            draws.append(CreditDraw(transaction=row, grant_id=grant.pk, credits=take))
-            value += grant.cost_basis * take
-            left[grant.pk] -= take
-            need -= take
-            if left[grant.pk] == 0:
-                position += 1
-        values.append(value.quantize(VALUE_PLACES))
-    for grant in live[: position + 1]:
-        taken = grant.remaining - left[grant.pk]
-        if taken:
-            CreditGrant.objects.filter(pk=grant.pk).update(remaining=F("remaining") - taken)
-    CreditDraw.objects.bulk_create(draws)
-    return values

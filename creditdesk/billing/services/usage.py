@@ -192,7 +192,7 @@ def _charge(
         api_key=api_key,
     )
     charge_caps(
-        account=account, api_key=api_key, member=user, credits=credits, at=debit.transaction.created_at
+        account_id=account.pk, api_key=api_key, member=user, credits=credits, at=debit.transaction.created_at
     )
     return log_usage(
         account=account, user=user, debit=debit, wanted=wanted, reference_id=reference_id, api_key=api_key

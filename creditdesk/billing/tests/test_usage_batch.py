@@ -12,6 +12,7 @@ from creditdesk.accounts.models import Account
 from creditdesk.billing.models import CreditDraw, CreditGrant, CreditTransaction, CreditUsageLog
 from creditdesk.billing.services.ledger import grant_credits
 from creditdesk.conftest import bearer_client
+from creditdesk.tenancy.models import ApiKey
 from creditdesk.tenancy.roles import Role
 from creditdesk.testing import assert_ledger_consistent
 
@@ -264,3 +265,386 @@ def test_a_platform_key_sends_a_batch_for_the_account_it_names(
     )
     assert in_body.status_code == 200, in_body.content
     assert CreditUsageLog.objects.get(reference_id="p-2").account_id == account.pk
+
+
+# --- a platform key's batch across accounts --------------------------------------------------------------
+
+
+@pytest.fixture
+def platform_secret() -> str:
+    from creditdesk.tenancy.api_keys import create_platform_key
+
+    return create_platform_key(name="platform", scopes=["usage:write"]).secret
+
+
+def ledger_seqs(account: Account) -> list[int]:
+    return list(
+        CreditTransaction.objects.filter(account=account).order_by("id").values_list("seq", flat=True)
+    )
+
+
+def test_a_platform_keys_batch_meters_each_event_to_the_account_it_names(
+    account: Account, other_account: Account, platform_secret: str
+) -> None:
+    data = send(
+        key_client(platform_secret),
+        event("m-1", account=str(account.pk)),
+        event("m-2", "linking", account=other_account.slug),
+        event("m-3", account=str(account.pk), cost_usd="0.5"),
+    )
+    assert (data["created"], data["replayed"], data["refused"]) == (3, 0, 0)
+    assert [r["account"] for r in data["results"]] == [account.pk, other_account.pk, account.pk]
+    account.refresh_from_db()
+    other_account.refresh_from_db()
+    assert (account.credits, other_account.credits) == (1000 - 20, 500 - 3)
+    mine = CreditUsageLog.objects.filter(account=account).order_by("id")
+    assert [log.reference_id for log in mine] == ["m-1", "m-3"]
+    assert [log.transaction.balance_after for log in mine] == [990, 980]
+    assert CreditUsageLog.objects.get(account=other_account).transaction.balance_after == 497
+    for tenant in (account, other_account):
+        seqs = ledger_seqs(tenant)
+        assert seqs == list(range(1, len(seqs) + 1))
+        assert_ledger_consistent(tenant)
+    from creditdesk.billing.models import DailyOperationRollup
+
+    rollups = {
+        (r.account_id, r.operation_type): (r.credits, r.count) for r in DailyOperationRollup.objects.all()
+    }
+    assert rollups == {(account.pk, "clustering"): (20, 2), (other_account.pk, "linking"): (3, 1)}
+
+
+def test_the_batchs_account_is_the_default_and_an_event_may_name_another(
+    account: Account, other_account: Account, platform_secret: str
+) -> None:
+    client = key_client(platform_secret, HTTP_X_ACCOUNT=str(account.pk))
+    data = send(client, event("d-1"), event("d-2", account=str(other_account.pk)))
+    assert [r["account"] for r in data["results"]] == [account.pk, other_account.pk]
+    assert CreditUsageLog.objects.get(reference_id="d-1").account_id == account.pk
+    assert CreditUsageLog.objects.get(reference_id="d-2").account_id == other_account.pk
+
+
+def test_an_event_naming_an_unknown_or_closed_account_is_refused_alone(
+    account: Account, make_account, platform_secret: str
+) -> None:
+    closed = make_account(credits=100, is_active=False)
+    data = send(
+        key_client(platform_secret),
+        event("u-1", account="no-such-account"),
+        event("u-2", account=str(closed.pk)),
+        event("u-3", account=account.slug),
+    )
+    assert [(r["status"], r["reason"], r["account"]) for r in data["results"]] == [
+        ("refused", "unknown_account", None),
+        ("refused", "unknown_account", None),
+        ("created", "", account.pk),
+    ]
+    assert "no-such-account" in data["results"][0]["message"]
+    assert not CreditUsageLog.objects.filter(account=closed).exists()
+    closed.refresh_from_db()
+    assert closed.credits == 100
+
+
+def test_a_platform_batch_naming_no_account_needs_every_event_to_name_one(
+    account: Account, platform_secret: str
+) -> None:
+    response = key_client(platform_secret).post(
+        BATCH, {"events": [event("n-1", account=str(account.pk)), event("n-2")]}, format="json"
+    )
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["events[1].account"]
+    assert not CreditUsageLog.objects.exists()
+
+
+def test_a_member_or_an_account_key_naming_an_events_account_gets_a_400_and_nothing_is_written(
+    owner_client: APIClient, account: Account, other_account: Account, owner
+) -> None:
+    from creditdesk.tenancy.api_keys import create_account_key
+
+    issued = create_account_key(account=account, actor=owner, name="workers", scopes=["usage:write"])
+    for client in (owner_client, key_client(issued.secret)):
+        for named in (str(account.pk), str(other_account.pk), "no-such-account"):
+            response = client.post(
+                BATCH, {"events": [event("x-1"), event("x-2", account=named)]}, format="json"
+            )
+            assert response.status_code == 400
+            body = response.json()
+            assert list(body["errors"]) == ["events[1].account"]
+            # The answer is the same whatever the value: it tells nothing about other tenants.
+            assert body["errors"]["events[1].account"] == [
+                "Only a platform key may name an event's account: a batch is for the caller's account."
+            ]
+    assert not CreditUsageLog.objects.exists()
+
+
+def test_the_same_reference_in_two_accounts_is_two_jobs(
+    account: Account, other_account: Account, platform_secret: str
+) -> None:
+    data = send(
+        key_client(platform_secret),
+        event("same", account=str(account.pk)),
+        event("same", account=str(other_account.pk)),
+        event("same", account=str(account.pk)),
+    )
+    assert [r["status"] for r in data["results"]] == ["created", "created", "replayed"]
+    assert data["results"][2]["usage"]["id"] == data["results"][0]["usage"]["id"]
+    assert CreditUsageLog.objects.filter(reference_id="same").count() == 2
+
+
+def test_a_short_account_refuses_its_own_events_and_not_the_others(
+    make_account, other_account: Account, platform_secret: str
+) -> None:
+    poor = make_account(credits=15)
+    data = send(
+        key_client(platform_secret),
+        event("s-1", account=str(poor.pk)),
+        event("s-2", account=str(poor.pk)),
+        event("s-3", account=str(other_account.pk)),
+        event("s-4", "idea_generation", account=str(poor.pk)),
+    )
+    assert [(r["status"], r["reason"]) for r in data["results"]] == [
+        ("created", ""),
+        ("refused", "insufficient_credits"),
+        ("created", ""),
+        ("created", ""),
+    ]
+    assert "has 5 left" in data["results"][1]["message"]
+    poor.refresh_from_db()
+    assert poor.credits == 0
+    assert_ledger_consistent(poor)
+    assert_ledger_consistent(other_account)
+
+
+def test_a_capped_platform_keys_cap_counts_its_events_across_accounts(
+    account: Account, other_account: Account
+) -> None:
+    from creditdesk.tenancy.api_keys import create_platform_key
+
+    issued = create_platform_key(name="capped", scopes=["usage:write"])
+    ApiKey.objects.filter(pk=issued.api_key.pk).update(daily_credit_cap=25)
+    secret = issued.secret
+    data = send(
+        key_client(secret),
+        event("cap-1", account=str(account.pk)),
+        event("cap-2", account=str(other_account.pk)),
+        event("cap-3", account=str(account.pk)),
+        event("cap-4", "linking", account=str(other_account.pk)),
+    )
+    assert [(r["status"], r["reason"]) for r in data["results"]] == [
+        ("created", ""),
+        ("created", ""),
+        ("refused", "cap"),
+        ("created", ""),
+    ]
+    account.refresh_from_db()
+    other_account.refresh_from_db()
+    assert (account.credits, other_account.credits) == (990, 500 - 13)
+
+
+def test_a_balance_alert_fires_for_the_account_whose_batch_crosses_it(
+    make_account, account: Account, platform_secret: str
+) -> None:
+    from creditdesk.events.models import Event
+
+    low = make_account(credits=100, low_balance_threshold=85)
+    send(
+        key_client(platform_secret),
+        event("a-1", account=str(account.pk)),
+        event("a-2", account=str(low.pk)),
+        event("a-3", account=str(low.pk)),
+    )
+    assert list(Event.objects.filter(type="balance.low").values_list("account_id", "data")) == [
+        (low.pk, {"balance": 80, "threshold": 85})
+    ]
+
+
+def test_a_grant_due_to_expire_leaves_before_the_batch_draws(
+    account: Account, make_account, platform_secret: str
+) -> None:
+    expiring = make_account()
+    grant_credits(
+        account=expiring, amount=50, description="promo", expires_at=timezone.now() + timedelta(hours=1)
+    )
+    grant_credits(account=expiring, amount=20, description="paid")
+    later = timezone.now() + timedelta(hours=2)
+    from creditdesk.billing.services.usage_batch import record_usage_batch
+
+    results = record_usage_batch(
+        account=None,
+        user=None,
+        events=[
+            {"operation_type": "clustering", "reference_id": "e-1", "account": str(expiring.pk)},
+            {"operation_type": "clustering", "reference_id": "e-2", "account": str(expiring.pk)},
+            {"operation_type": "clustering", "reference_id": "e-3", "account": str(expiring.pk)},
+        ],
+        at=later,
+    )
+    assert [(r.status, r.reason) for r in results] == [
+        ("created", ""),
+        ("created", ""),
+        ("refused", "insufficient_credits"),
+    ]
+    expiring.refresh_from_db()
+    assert expiring.credits == 0
+    assert CreditTransaction.objects.filter(account=expiring, transaction_type="expiration").count() == 1
+    assert_ledger_consistent(expiring)
+
+
+def test_an_idempotency_key_of_a_platform_batch_naming_no_account_replays(
+    account: Account, other_account: Account, platform_secret: str
+) -> None:
+    client = key_client(platform_secret)
+    body = {"events": [event("i-1", account=str(account.pk)), event("i-2", account=str(other_account.pk))]}
+    first = client.post(BATCH, body, format="json", HTTP_IDEMPOTENCY_KEY="batch-1")
+    again = client.post(BATCH, body, format="json", HTTP_IDEMPOTENCY_KEY="batch-1")
+    assert first.status_code == again.status_code == 200
+    assert again.json() == first.json()
+    assert CreditUsageLog.objects.count() == 2
+    other = client.post(
+        BATCH,
+        {"events": [event("i-3", account=str(account.pk))]},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="batch-1",
+    )
+    assert other.status_code == 422
+
+
+def test_a_new_logs_answer_is_what_the_usage_serializer_says_of_the_stored_log(
+    owner_client: APIClient, account: Account
+) -> None:
+    from creditdesk.billing.serializers.ledger import CreditUsageLogSerializer
+
+    data = send(
+        owner_client,
+        event("f-1"),
+        event("f-2", cost_usd="0.1234", model="gpt", tokens_input=5, tokens_output=7, metadata={"a": [1]}),
+        event("f-3", cost_usd="0"),
+    )
+    for result in data["results"]:
+        stored = CreditUsageLog.objects.get(pk=result["usage"]["id"])
+        assert result["usage"] == CreditUsageLogSerializer(stored).data
+    assert CreditUsageLog.objects.get(reference_id="f-2").metadata == {"a": [1]}
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_overlapping_batches_across_accounts_never_deadlock_lose_or_double_credits(
+    make_account,
+) -> None:
+    from django.core.management import call_command
+
+    from creditdesk.tenancy.api_keys import create_platform_key
+
+    tenants = [make_account(credits=200) for _ in range(5)]
+    secret = create_platform_key(name="platform", scopes=["usage:write"]).secret
+    answers: list[dict] = []
+    errors: list[object] = []
+
+    def run(worker: int) -> None:
+        try:
+            client = key_client(secret)
+            order = tenants if worker % 2 == 0 else list(reversed(tenants))  # overlapping, opposite orders
+            for round_ in range(3):
+                batch = [
+                    event(f"w{worker}-r{round_}-{n}", account=str(tenant.pk))
+                    for n in range(4)
+                    for tenant in order
+                ]
+                response = client.post(BATCH, {"events": batch}, format="json")
+                if response.status_code != 200:
+                    errors.append(response.content)
+                    continue
+                answers.append(response.json()["data"])
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    created = [r for answer in answers for r in answer["results"] if r["status"] == "created"]
+    assert len(created) == 5 * 20  # 200 credits an account, 10 an event: each account exactly emptied
+    assert sum(answer["refused"] for answer in answers) == 6 * 3 * 20 - 100
+    for tenant in tenants:
+        tenant.refresh_from_db()
+        assert tenant.credits == 0
+        assert sum(1 for r in created if r["account"] == tenant.pk) == 20
+        assert CreditUsageLog.objects.filter(account=tenant).count() == 20
+        assert_ledger_consistent(tenant)
+    call_command("verify_ledger")
+
+
+# --- the quick path of validation ----------------------------------------------------------------------
+
+QUICK_EVENTS = [
+    {"operation_type": "clustering", "reference_id": "r"},
+    {"operation_type": "linking", "reference_id": "r" * 128, "units": 1_000_000, "model": "m" * 120},
+    {
+        "operation_type": "x",
+        "reference_id": "r",
+        "cost_usd": "0.1234",
+        "tokens_input": 0,
+        "tokens_output": 2**31 - 1,
+    },
+    {"operation_type": "x", "reference_id": "r", "cost_usd": 3, "metadata": {"a": {"b": [1, "c"]}}},
+    {"operation_type": "x", "reference_id": "r", "cost_usd": None, "tokens_input": None, "model": ""},
+    {"operation_type": "x", "reference_id": "r", "account": 17},
+    {"operation_type": "x", "reference_id": "r", "account": "acme-inc"},
+]
+SLOW_EVENTS = [  # coerced, trimmed or refused by the serializer: the quick path leaves them to it
+    {"operation_type": " clustering ", "reference_id": "r"},
+    {"operation_type": "clustering", "reference_id": "r", "units": "2"},
+    {"operation_type": "clustering", "reference_id": "r", "units": True},
+    {"operation_type": "clustering", "reference_id": "r", "units": 0},
+    {"operation_type": "clustering", "reference_id": "r", "units": 1.0},
+    {"operation_type": "clustering", "reference_id": "r" * 129},
+    {"operation_type": "clustering", "reference_id": ""},
+    {"operation_type": "clustering", "reference_id": "caf\u00e9"},
+    {"operation_type": "clustering", "reference_id": "a\x00b"},
+    {"operation_type": "clustering"},
+    {"operation_type": "clustering", "reference_id": "r", "metadata": None},
+    {"operation_type": "clustering", "reference_id": "r", "metadata": []},
+    {"operation_type": "clustering", "reference_id": "r", "cost_usd": "0.12345"},
+    {"operation_type": "clustering", "reference_id": "r", "cost_usd": "-1"},
+    {"operation_type": "clustering", "reference_id": "r", "tokens_input": -1},
+    {"operation_type": "clustering", "reference_id": "r", "model": " m"},
+    {"operation_type": "clustering", "reference_id": "r", "account": True},
+    {"operation_type": "clustering", "reference_id": "r", "account": ""},
+    {"operation_type": "clustering", "reference_id": "r", "credits": 5},
+]
+
+
+@pytest.mark.parametrize("sample", QUICK_EVENTS)
+def test_the_quick_validation_returns_what_the_serializer_returns(sample: dict) -> None:
+    from creditdesk.billing.serializers.usage_batch import RecordUsageBatchSerializer, quick_events
+
+    serializer = RecordUsageBatchSerializer(data={"events": [sample]})
+    assert serializer.is_valid(), serializer.errors
+    assert quick_events({"events": [sample]}) == [
+        dict(event) for event in serializer.validated_data["events"]
+    ]
+
+
+@pytest.mark.parametrize("sample", SLOW_EVENTS)
+def test_the_quick_validation_leaves_anything_the_serializer_would_change_or_refuse_to_it(
+    sample: dict,
+) -> None:
+    from creditdesk.billing.serializers.usage_batch import quick_events
+
+    assert quick_events({"events": [{"operation_type": "clustering", "reference_id": "ok"}, sample]}) is None
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"events": []},
+        {"events": {"0": {}}},
+        {"events": [{"operation_type": "x", "reference_id": "r"}], "x": 1},
+        [],
+    ],
+)
+def test_the_quick_validation_leaves_a_malformed_batch_to_the_serializer(data: object) -> None:
+    from creditdesk.billing.serializers.usage_batch import quick_events
+
+    assert quick_events(data) is None

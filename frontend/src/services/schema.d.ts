@@ -739,7 +739,7 @@ export interface paths {
         put?: never;
         /**
          * Meter up to 1,000 usage events at once
-         * @description Each event takes the single POST's fields and a required `reference_id` naming the job. The events are metered in order under one lock of the account and in one transaction, and each gets the answer it would have got alone: `created`, `replayed` (the reference_id was metered before with the same values; nothing is charged) or `refused` with a `reason`: `unknown_operation`, `insufficient_credits` (the events before it took the credits; later events are still tried), `cap` (a spending cap of the API key or the member would be passed) or `conflict` (the reference_id was metered with other values). Works with a member's JWT, an account API key (scope usage:write) and a platform key naming the account (X-Account or `account` in the body); one batch is for one account. Refused events leave no trace. A malformed event (a missing or invalid field) is a 400 for the whole batch, naming `events[i].field`, and nothing is written.
+         * @description Each event takes the single POST's fields and a required `reference_id` naming the job. The events are metered in order in one transaction, under one lock of each account, and each gets the answer it would have got alone, with the `account` it was metered to: `created`, `replayed` (the reference_id was metered before in that account with the same values; nothing is charged) or `refused` with a `reason`: `unknown_account` (a platform key's event naming no active account), `unknown_operation`, `insufficient_credits` (the events before it took the credits; later events are still tried), `cap` (a spending cap of the API key or the member would be passed) or `conflict` (the reference_id was metered with other values). Works with a member's JWT and an account API key (scope usage:write), for their account, and with a platform key, whose batch may span accounts: each event may name its own `account` (id or slug), the batch's account (X-Account or `account` in the body) being the default; with neither, that event is a 400. An event's `account` from a member or an account key is a 400. A platform key's Idempotency-Key is scoped to the batch's account, or to the key when the batch names none. Refused events leave no trace. A malformed event (a missing or invalid field) is a 400 for the whole batch, naming `events[i].field`, and nothing is written.
          */
         post: operations["billing_credits_usage_batch_create"];
         delete?: never;
@@ -1472,16 +1472,21 @@ export interface components {
             metadata?: {
                 [key: string]: unknown;
             };
+            /** @description Platform keys only: the account (id or slug) this event is metered to; the batch's account (X-Account or `account`) when omitted. From a member or an account key it is a 400. */
+            account?: string;
         };
         BatchEventResult: {
             /** @description The event's position in the request, from 0. */
             index: number;
             reference_id: string;
+            /** @description The id of the account the event was metered to; null when it named none. */
+            account: number | null;
             status: components["schemas"]["BatchEventResultStatusEnum"];
             /**
              * @description Why a refused event was refused; empty otherwise.
              *
              *     * `` -
+             *     * `unknown_account` - unknown_account
              *     * `unknown_operation` - unknown_operation
              *     * `insufficient_credits` - insufficient_credits
              *     * `cap` - cap
@@ -2177,13 +2182,14 @@ export interface components {
         };
         /**
          * @description * `` -
+         *     * `unknown_account` - unknown_account
          *     * `unknown_operation` - unknown_operation
          *     * `insufficient_credits` - insufficient_credits
          *     * `cap` - cap
          *     * `conflict` - conflict
          * @enum {string}
          */
-        ReasonEnum: "unknown_operation" | "insufficient_credits" | "cap" | "conflict";
+        ReasonEnum: "unknown_account" | "unknown_operation" | "insufficient_credits" | "cap" | "conflict";
         /**
          * @description Refuses any field it does not declare as writable, naming it: money, roles and ownership are never
          *     silently ignored (DRF's default), so a client learns at once that it may not set them.
