@@ -1,11 +1,16 @@
 from decimal import Decimal
+from functools import cache
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.fields import SkipField, empty
 
 from creditdesk.billing.models import CreditCost, CreditGrant, CreditTransaction, CreditUsageLog
 from creditdesk.core.money import to_cost
-from creditdesk.core.serializers import StrictInputSerializer
+from creditdesk.core.serializers import StrictInputSerializer, validated
 from creditdesk.core.validators import BoundedJSONObjectField
 
 
@@ -115,6 +120,39 @@ class RecordUsageSerializer(StrictInputSerializer):
         "bytes as compact UTF-8 JSON, USAGE_METADATA_MAX_DEPTH (10) levels deep, no NUL character or "
         "lone surrogate in keys or strings; otherwise a 400 naming `metadata`.",
     )
+
+
+@cache
+def _record_usage_fields() -> list[tuple[str, serializers.Field]]:
+    return list(RecordUsageSerializer().fields.items())
+
+
+@cache
+def _usage_log_serializer() -> CreditUsageLogSerializer:
+    return CreditUsageLogSerializer()
+
+
+def record_usage_input(data: Any) -> dict[str, Any]:
+    """RecordUsageSerializer's validated data, for the metering POST (the platform's hot path).
+
+    A serializer builds (deep-copies) its fields on every instance: here one instance's bound fields
+    validate every request, each with its own DRF code, so a valid body gives exactly the serializer's
+    values. Anything else (an unknown field, a form body, any field error) goes to the serializer itself,
+    so every error and its envelope are the serializer's own.
+    """
+    if type(data) is dict:
+        fields = _record_usage_fields()
+        if data.keys() <= {name for name, _field in fields}:
+            try:
+                return {name: field.run_validation(data.get(name, empty)) for name, field in fields}
+            except (serializers.ValidationError, DjangoValidationError, SkipField):
+                pass
+    return validated(RecordUsageSerializer, data)
+
+
+def usage_log_data(log: CreditUsageLog) -> dict[str, Any]:
+    """CreditUsageLogSerializer(log).data, from one instance whose fields are built once."""
+    return dict(_usage_log_serializer().to_representation(log))
 
 
 class CreditCostSerializer(serializers.ModelSerializer):
