@@ -15,7 +15,9 @@ import importlib
 
 from django.db import migrations
 
-PREVIOUS = importlib.import_module("creditdesk.billing.migrations.0016_meter_function_refuses_top_up_crossings")
+PREVIOUS = importlib.import_module(
+    "creditdesk.billing.migrations.0016_meter_function_refuses_top_up_crossings"
+)
 DROP_PREVIOUS = importlib.import_module("creditdesk.billing.migrations.0014_meter_function").DROP
 
 CREATE = r"""

@@ -3,7 +3,6 @@ from functools import cache
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.fields import SkipField, empty

@@ -30,7 +30,12 @@ BODIES: list[Any] = [
     {"operation_type": "  clustering  "},
     {"operation_type": "clustering", "units": 3, "cost_usd": "0.0020", "model": "gpt", "tokens_input": 0},
     {"operation_type": "clustering", "units": "7", "cost_usd": 1.5, "tokens_output": 2**31 - 1},
-    {"operation_type": "clustering", "cost_usd": None, "tokens_input": None, "metadata": {"a": [1, {"b": 2}]}},
+    {
+        "operation_type": "clustering",
+        "cost_usd": None,
+        "tokens_input": None,
+        "metadata": {"a": [1, {"b": 2}]},
+    },
     {"operation_type": "clustering", "reference_id": "r" * 128, "model": ""},
     {"operation_type": "clustering", "units": 1.0},
     {"operation_type": "clustering", "cost_usd": "1e-3"},

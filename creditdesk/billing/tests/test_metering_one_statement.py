@@ -173,7 +173,13 @@ def test_the_answer_built_from_the_functions_row_is_the_stored_logs(
 ) -> None:
     from creditdesk.billing.serializers.ledger import CreditUsageLogSerializer
 
-    job = {"operation_type": "linking", "units": 2, "cost_usd": "0.1234", "tokens_input": 5, "reference_id": "j"}
+    job = {
+        "operation_type": "linking",
+        "units": 2,
+        "cost_usd": "0.1234",
+        "tokens_input": 5,
+        "reference_id": "j",
+    }
     response = owner_client.post(USAGE, job, format="json")
     assert response.status_code == 201
     stored = CreditUsageLog.objects.get(pk=response.json()["data"]["id"])
