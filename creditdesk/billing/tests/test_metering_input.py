@@ -120,7 +120,8 @@ def test_the_answer_is_the_usage_log_serializers(account: Account, owner) -> Non
         reference_id="job",
     )
     reverse_usage(account=account, usage_id=costed.pk, units=1, reason="test", user=owner)
-    for log in (plain, costed, *CreditUsageLog.objects.filter(account=account)):
-        assert json.loads(json.dumps(usage_log_data(log))) == json.loads(
-            json.dumps(CreditUsageLogSerializer(log).data)
-        )
+    zero = record_usage(account=account, user=owner, operation_type="clustering", cost_usd=Decimal("0"))
+    for log in (plain, costed, zero, *CreditUsageLog.objects.filter(account=account)):
+        expected = CreditUsageLogSerializer(log).data
+        assert list(usage_log_data(log)) == list(expected)  # every field, in the serializer's order
+        assert json.loads(json.dumps(usage_log_data(log))) == json.loads(json.dumps(expected))
