@@ -144,9 +144,8 @@ def record_usage_input(data: Any) -> dict[str, Any]:
     return validated(RecordUsageSerializer, data)
 
 
-_CREATED_AT = (
-    serializers.DateTimeField()
-)  # the ModelSerializer's field for created_at, settings read per call
+# What the ModelSerializer builds for created_at; it reads the time zone and format settings per call.
+_CREATED_AT = serializers.DateTimeField()
 
 
 def usage_log_data(log: CreditUsageLog) -> dict[str, Any]:
