@@ -1,11 +1,15 @@
 from decimal import Decimal
+from functools import cache
+from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.fields import SkipField, empty
 
 from creditdesk.billing.models import CreditCost, CreditGrant, CreditTransaction, CreditUsageLog
 from creditdesk.core.money import to_cost
-from creditdesk.core.serializers import StrictInputSerializer
+from creditdesk.core.serializers import StrictInputSerializer, validated
 from creditdesk.core.validators import BoundedJSONObjectField
 
 
@@ -115,6 +119,53 @@ class RecordUsageSerializer(StrictInputSerializer):
         "bytes as compact UTF-8 JSON, USAGE_METADATA_MAX_DEPTH (10) levels deep, no NUL character or "
         "lone surrogate in keys or strings; otherwise a 400 naming `metadata`.",
     )
+
+
+@cache
+def _record_usage_fields() -> list[tuple[str, serializers.Field]]:
+    return list(RecordUsageSerializer().fields.items())
+
+
+def record_usage_input(data: Any) -> dict[str, Any]:
+    """RecordUsageSerializer's validated data, for the metering POST (the platform's hot path).
+
+    A serializer builds (deep-copies) its fields on every instance: here one instance's bound fields
+    validate every request, each with its own DRF code, so a valid body gives exactly the serializer's
+    values. Anything else (an unknown field, a form body, any field error) goes to the serializer itself,
+    so every error and its envelope are the serializer's own.
+    """
+    if type(data) is dict:
+        fields = _record_usage_fields()
+        if data.keys() <= {name for name, _field in fields}:
+            try:
+                return {name: field.run_validation(data.get(name, empty)) for name, field in fields}
+            except (serializers.ValidationError, DjangoValidationError, SkipField):
+                pass
+    return validated(RecordUsageSerializer, data)
+
+
+# What the ModelSerializer builds for created_at; it reads the time zone and format settings per call.
+_CREATED_AT = serializers.DateTimeField()
+
+
+def usage_log_data(log: CreditUsageLog) -> dict[str, Any]:
+    """CreditUsageLogSerializer(log).data without building a serializer (the metering POST's answer);
+    test_metering_input.py holds the two equal, field for field."""
+    return {
+        "id": log.id,
+        "operation_type": log.operation_type,
+        "units": log.units,
+        "credits_used": log.credits_used,
+        "cost_usd": str(to_cost(log.cost_usd or Decimal("0"))),
+        "cost_reported": log.cost_usd is not None,
+        "model": log.model,
+        "tokens_input": log.tokens_input,
+        "tokens_output": log.tokens_output,
+        "reference_id": log.reference_id,
+        "created_at": _CREATED_AT.to_representation(log.created_at),
+        "units_reversed": log.units_reversed,
+        "credits_reversed": log.credits_reversed,
+    }
 
 
 class CreditCostSerializer(serializers.ModelSerializer):

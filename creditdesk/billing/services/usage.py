@@ -18,7 +18,7 @@ from django.utils import timezone
 from creditdesk.billing.models import CreditCost, CreditUsageLog
 from creditdesk.billing.services.caps import caps_for, charge_caps
 from creditdesk.billing.services.ledger import Debit, bump_operation_rollup, debit_credits
-from creditdesk.billing.services.metering_pg import meter_in_one_statement
+from creditdesk.billing.services.metering_pg import REPLAY, UNPRICED, meter_in_one_statement
 from creditdesk.core.errors import Conflict, ValidationFailed
 
 if TYPE_CHECKING:
@@ -100,22 +100,15 @@ def meter_usage(
         "tokens_output": tokens_output,
         "metadata": metadata,
     }
-    if reference_id and (replay := _replay(account=account, reference_id=reference_id, wanted=wanted)):
-        return replay
-    cost, credits = price_of(operation_type=operation_type, units=units)
     try:
-        log = _charge_in_one_statement(
-            account=account,
-            user=user,
-            cost=cost,
-            credits=credits,
-            wanted=wanted,
-            reference_id=reference_id,
-            at=at,
-            api_key=api_key,
+        metered = _charge_in_one_statement(
+            account=account, user=user, wanted=wanted, reference_id=reference_id, at=at, api_key=api_key
         )
-        if log is not None:
-            return Metered(log=log, replayed=False)
+        if metered is not None:
+            return metered
+        if reference_id and (replay := _replay(account=account, reference_id=reference_id, wanted=wanted)):
+            return replay
+        cost, credits = price_of(operation_type=operation_type, units=units)
         with transaction.atomic():
             log = _charge(
                 account=account,
@@ -139,30 +132,35 @@ def _charge_in_one_statement(
     *,
     account: "Account",
     user: "User | None",
-    cost: CreditCost,
-    credits: int,
     wanted: dict[str, Any],
     reference_id: str,
     at: datetime | None,
     api_key: "ApiKey | None" = None,
-) -> CreditUsageLog | None:
+) -> Metered | None:
     """On PostgreSQL, when no spending cap applies (caps need their counters in the same transaction),
-    the whole charge in one statement (metering_pg.py); None: take the plain path."""
+    the price, the replay check and the whole charge in one statement (metering_pg.py): the job metered,
+    or replayed (JobConflict when its body differs); None: take the plain path (SQLite, a cap, or the
+    function refused)."""
     if connection.vendor != "postgresql" or caps_for(api_key=api_key, member=user, at=at or timezone.now()):
         return None
     # Alone, the statement is its own transaction: the lock lasts one round trip and the commit. Inside the
     # caller's transaction (an Idempotency-Key, a test) a savepoint keeps that transaction usable.
     with transaction.atomic() if connection.in_atomic_block else nullcontext():
-        return meter_in_one_statement(
+        outcome = meter_in_one_statement(
             account=account,
             user=user if user is not None and user.pk else None,
             api_key=api_key,
-            credits=credits,
-            description=usage_description(cost=cost, units=wanted["units"]),
             reference_id=reference_id,
             wanted=wanted,
             at=at,
         )
+    if outcome.log is not None:
+        return Metered(log=outcome.log, replayed=False)
+    if outcome.status == REPLAY:
+        return _replay(account=account, reference_id=reference_id, wanted=wanted)
+    if outcome.status == UNPRICED:
+        price_of(operation_type=wanted["operation_type"], units=wanted["units"])  # the plain path's 400
+    return None
 
 
 def _charge(

@@ -127,13 +127,13 @@ def test_the_usage_log_count_matches_the_rows(
 
 
 def test_metering_writes_only_what_it_must(owner_client: APIClient, django_assert_num_queries) -> None:
-    # auth, the price, then under the balance lock. On PostgreSQL that is one statement,
-    # creditdesk_meter() (migration 0014): UPDATE ... RETURNING, the ledger row, the draw, both rollups and
-    # the usage log. On SQLite: UPDATE ... RETURNING, the ledger row, the draw (the plain ORM reads the live
-    # grants, updates the one drawn from and inserts its draw), its rollup, the usage log, its rollup. The
-    # two savepoint statements are the test's own transaction around the block; a request has none.
-    writes = 1 if connection.vendor == "postgresql" else 5 + 3
-    with django_assert_num_queries(AUTH + 1 + writes + 2):
+    # auth, then on PostgreSQL one statement, creditdesk_meter() (migrations 0014, 0017): the price, the
+    # UPDATE ... RETURNING, the ledger row, the draw, both rollups and the usage log. On SQLite: the price,
+    # then under the balance lock UPDATE ... RETURNING, the ledger row, the draw (the plain ORM reads the
+    # live grants, updates the one drawn from and inserts its draw), its rollup, the usage log, its rollup.
+    # The two savepoint statements are the test's own transaction around the block; a request has none.
+    writes = 1 if connection.vendor == "postgresql" else 1 + 5 + 3
+    with django_assert_num_queries(AUTH + writes + 2):
         response = owner_client.post(
             "/api/v1/billing/credits/usage/", {"operation_type": "linking"}, format="json"
         )

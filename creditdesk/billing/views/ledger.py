@@ -17,6 +17,8 @@ from creditdesk.billing.serializers.ledger import (
     RecordUsageSerializer,
     ReversalSerializer,
     ReverseUsageSerializer,
+    record_usage_input,
+    usage_log_data,
 )
 from creditdesk.billing.services.reversals import reverse_usage
 from creditdesk.billing.services.usage import meter_usage
@@ -113,12 +115,12 @@ class UsageLogView(AccountScopedMixin, ListAPIView):
     )
     def post(self, request: TenantRequest) -> Response:
         def meter() -> Response:
-            usage = validated(RecordUsageSerializer, request_payload(request))
+            usage = record_usage_input(request_payload(request))
             metered = meter_usage(
                 account=request.account, user=acting_member(request), api_key=acting_key(request), **usage
             )
             answer = status.HTTP_200_OK if metered.replayed else status.HTTP_201_CREATED
-            return Response(CreditUsageLogSerializer(metered.log).data, status=answer)
+            return Response(usage_log_data(metered.log), status=answer)
 
         return run_idempotently(request, account_id=request.account.pk, action=meter)
 
