@@ -122,7 +122,7 @@ class PurchaseAbandoned(ApplicationError):
 def record_payment_start(*, payment: Payment, start: "PaymentStart") -> Payment:
     """What the provider answered when the payment started: its status, references and deadline."""
     payment = _lock_payment(payment.pk)
-    if not _unstarted(payment):
+    if not unstarted_payment(payment):
         raise PurchaseAbandoned("This purchase took too long to start and was given up; please buy again.")
     payment.status = start.status
     payment.provider_reference = start.provider_reference
@@ -132,8 +132,25 @@ def record_payment_start(*, payment: Payment, start: "PaymentStart") -> Payment:
     return payment
 
 
-def _unstarted(payment: Payment) -> bool:
+def unstarted_payment(payment: Payment) -> bool:
+    """Committed as a draft, and no provider's answer recorded yet (it may never have been asked)."""
     return payment.status == Status.PENDING and payment.invoice.status == Invoice.Status.DRAFT
+
+
+def record_provider_reference(*, payment: Payment, provider_reference: str) -> None:
+    """The provider's name for a payment made outside a purchase (an auto top-up's charge)."""
+    payment.provider_reference = provider_reference
+    payment.save(update_fields=["provider_reference", "updated_at"])
+
+
+def record_provider_payment_id(*, payment: Payment, provider_payment_id: str) -> bool:
+    """The provider's payment (a PaymentIntent) once known; a webhook that told us first is kept. False
+    when the payment had one already."""
+    return bool(
+        Payment.objects.filter(pk=payment.pk, provider_payment_id="").update(
+            provider_payment_id=provider_payment_id, provider_reference=provider_payment_id
+        )
+    )
 
 
 def abandon_payment(*, payment: Payment, reason: str, actor: Any, ip_address: str | None) -> bool:
@@ -142,7 +159,7 @@ def abandon_payment(*, payment: Payment, reason: str, actor: Any, ip_address: st
     False when the payment had started meanwhile."""
     with transaction.atomic():
         payment = _lock_payment(payment.pk)
-        if not _unstarted(payment):
+        if not unstarted_payment(payment):
             return False
         payment.status = Status.FAILED
         payment.failure_reason = reason[:255]
