@@ -230,7 +230,9 @@ def killed_mid_purchase(result: Result, context: Any) -> str:
         server.stop()
     result.count += count
     statuses = Counter(status for status, _ in answers.values())
-    result.expect(statuses == {201: count}, f"purchases killed mid-way then retried answered {dict(statuses)}")
+    result.expect(
+        statuses == {201: count}, f"purchases killed mid-way then retried answered {dict(statuses)}"
+    )
     died = sum(1 for _, faults in answers.values() if faults)
     result.expect(died == count, f"only {died} of {count} purchases met the kill: the fault never happened")
     payments = Payment.objects.filter(account_id=tenant.id)
