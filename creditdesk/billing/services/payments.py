@@ -1,5 +1,7 @@
-"""Every change of a payment's state, from its creation on, lives in this module. mark_payment_succeeded is the one success path: the Stripe
-webhook, a staff approval of a bank transfer and the sandbox all end there, and it grants once.
+"""Every change of a payment's state, from its creation on, lives in this module: purchases, webhooks,
+staff and auto top-ups call it, and none writes a Payment row itself. mark_payment_succeeded is the one
+success path: the Stripe webhook, a staff approval of a bank transfer and the sandbox all end there, and it
+grants once.
 
 Locks: a payment's row, then its invoice's (one statement, in `_lock_payment`), then the account's (the
 ledger service). Every function re-reads the status under the lock, so a late, repeated or out-of-order
