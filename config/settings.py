@@ -269,6 +269,11 @@ USAGE_REVERSAL_DAYS = int(os.environ.get("USAGE_REVERSAL_DAYS", "30"))
 USAGE_METADATA_MAX_BYTES = int(os.environ.get("USAGE_METADATA_MAX_BYTES", "16384"))
 USAGE_METADATA_MAX_DEPTH = int(os.environ.get("USAGE_METADATA_MAX_DEPTH", "10"))
 IDEMPOTENCY_KEY_TTL_HOURS = int(os.environ.get("IDEMPOTENCY_KEY_TTL_HOURS", "48"))
+# A purchase's repeat waits this long for the request still working on its Idempotency-Key, then 409.
+IDEMPOTENCY_WAIT_SECONDS = float(os.environ.get("IDEMPOTENCY_WAIT_SECONDS", "30"))
+# Without PostgreSQL (no advisory lock tells a dead request from a slow one), a purchase's key still in
+# progress after this long is taken over by its repeat. Longer than a payment provider's slowest answer.
+IDEMPOTENCY_LEASE_SECONDS = int(os.environ.get("IDEMPOTENCY_LEASE_SECONDS", "120"))
 # A purchase whose provider never answered (the server stopped mid-request) is given up after this long.
 PURCHASE_START_TIMEOUT_SECONDS = int(os.environ.get("PURCHASE_START_TIMEOUT_SECONDS", "600"))
 INVITATION_TTL_DAYS = 7

@@ -194,6 +194,60 @@ def restarted_server(result: Result, context: Any) -> str:
     return f"gunicorn restarted ({restarts[0] if restarts else 0:.1f}s down, {load.retried} retried)"
 
 
+def killed_mid_purchase(result: Result, context: Any) -> str:
+    """Every purchase's worker is SIGKILLed after its draft committed and the provider answered, before the
+    answer (and the key's response) was stored. The client retries with the same key: it must get that
+    purchase (201, one payment per key, paid once), never a key stuck in progress (409 until the deadline)."""
+    from creditdesk.billing.models import CreditTransaction, Payment
+    from creditdesk.core.models import IdempotencyKey
+    from tests.reliability.checks_payments import billing_landed, cheapest_package
+
+    if not billing_landed():
+        return "no purchases"
+    markers = harness.LOG_DIR / "die-mid-purchase"
+    markers.mkdir(parents=True, exist_ok=True)
+    for marker in markers.iterdir():
+        marker.unlink()
+    server = context.start(
+        harness.DB_MAIN,
+        app="tests.reliability.dying_wsgi:application",
+        extra_env={"RELIABILITY_DIE_MID_PURCHASE": str(markers)},
+    )
+    tenant = make_tenant(credits=0, roles=("owner",))
+    package = cheapest_package()
+    count = 4 if context.sizes.bounded else 12
+    url = f"{server.url}/api/v1/billing/credit-packages/{package.pk}/purchase/"
+    deadline = time.monotonic() + 180
+    answers: dict[str, tuple[int, int]] = {}
+
+    def buy(i: int) -> None:
+        key = unique(f"die-{i}-")
+        answers[key] = keyed_call(url, tenant.owner_token, {"payment_method": "sandbox"}, key, deadline)
+
+    try:
+        harness.parallel(range(count), buy, threads=2)
+    finally:
+        server.stop()
+    result.count += count
+    statuses = Counter(status for status, _ in answers.values())
+    result.expect(
+        statuses == {201: count}, f"purchases killed mid-way then retried answered {dict(statuses)}"
+    )
+    died = sum(1 for _, faults in answers.values() if faults)
+    result.expect(died == count, f"only {died} of {count} purchases met the kill: the fault never happened")
+    payments = Payment.objects.filter(account_id=tenant.id)
+    result.expect(
+        payments.count() == payments.filter(status="succeeded").count() == count,
+        f"{count} keys, {payments.count()} payments, {payments.filter(status='succeeded').count()} paid",
+    )
+    grants = CreditTransaction.objects.filter(account_id=tenant.id, transaction_type="purchase").count()
+    result.expect(grants == count, f"{count} purchases, {grants} purchase grants")
+    stuck = IdempotencyKey.objects.filter(account_id=tenant.id, response_status=None).count()
+    result.expect(stuck == 0, f"{stuck} keys left in progress")
+    expect_consistent(result, audit(tenant.id))
+    return f"{count} purchases killed after the provider answered, each retried to its 201"
+
+
 @check("15", "faults: connections killed and the server restarted mid-load")
 def faults(context: Any) -> Result:
     harness.close_django_connections()
@@ -202,6 +256,8 @@ def faults(context: Any) -> Result:
     harness.close_django_connections()
     restarted = restarted_server(result, context)
     harness.close_django_connections()
+    mid_purchase = killed_mid_purchase(result, context)
+    harness.close_django_connections()
     expect_verify_ledger(result)
-    result.tried = f"deduct+buy under load: {killed}; {restarted}"
+    result.tried = f"deduct+buy under load: {killed}; {restarted}; {mid_purchase}"
     return result

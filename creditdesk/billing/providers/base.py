@@ -53,4 +53,8 @@ class PaymentProvider(ABC):
         config: PaymentMethodConfig,
         customer_email: str,
     ) -> PaymentStart:
-        """Starts collecting `payment`, which is committed already; no transaction is open meanwhile."""
+        """Starts collecting `payment`, which is committed already; no transaction is open meanwhile.
+
+        May run twice for one payment (a purchase resumed after its server died before recording the
+        answer): a provider with a remote side must make the second call return the first's result
+        (Stripe: an idempotency key derived from the payment), so one payment has one provider session."""

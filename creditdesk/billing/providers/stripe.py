@@ -17,6 +17,12 @@ def purchase_page_url(**params: object) -> str:
     return f"{settings.SITE_URL}/account/purchase-credits?{urlencode(params)}"
 
 
+def checkout_idempotency_key(payment: Payment) -> str:
+    """Stripe's Idempotency-Key for the payment's Checkout Session. Stripe keys are per Stripe account, which
+    several deployments (staging, a laptop) may share: the creation time makes one payment's key its own."""
+    return f"creditdesk-checkout-{payment.pk}-{payment.created_at:%Y%m%dT%H%M%S%f}"
+
+
 class StripeProvider(PaymentProvider):
     method = PaymentMethod.STRIPE
 
@@ -64,7 +70,11 @@ class StripeProvider(PaymentProvider):
         if customer_email:
             params["customer_email"] = customer_email
         try:
-            session = stripe.checkout.Session.create(**params)
+            # Starting the same payment again (a purchase resumed after its server died) gets the same
+            # session back from Stripe instead of a second one.
+            session = stripe.checkout.Session.create(
+                **params, idempotency_key=checkout_idempotency_key(payment)
+            )
         except stripe.StripeError as exc:
             logger.warning("stripe: creating a checkout session failed: %s", exc)
             raise PaymentProviderError(

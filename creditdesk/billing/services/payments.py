@@ -1,5 +1,7 @@
-"""Every change of a payment's state, from its creation on, lives in this module. mark_payment_succeeded is the one success path: the Stripe
-webhook, a staff approval of a bank transfer and the sandbox all end there, and it grants once.
+"""Every change of a payment's state, from its creation on, lives in this module: purchases, webhooks,
+staff and auto top-ups call it, and none writes a Payment row itself. mark_payment_succeeded is the one
+success path: the Stripe webhook, a staff approval of a bank transfer and the sandbox all end there, and it
+grants once.
 
 Locks: a payment's row, then its invoice's (one statement, in `_lock_payment`), then the account's (the
 ledger service). Every function re-reads the status under the lock, so a late, repeated or out-of-order
@@ -129,7 +131,7 @@ class PurchaseAbandoned(ApplicationError):
 def record_payment_start(*, payment: Payment, start: "PaymentStart") -> Payment:
     """What the provider answered when the payment started: its status, references and deadline."""
     payment = _lock_payment(payment.pk)
-    if not _unstarted(payment):
+    if not unstarted_payment(payment):
         raise PurchaseAbandoned("This purchase took too long to start and was given up; please buy again.")
     payment.status = start.status
     payment.provider_reference = start.provider_reference
@@ -139,8 +141,25 @@ def record_payment_start(*, payment: Payment, start: "PaymentStart") -> Payment:
     return payment
 
 
-def _unstarted(payment: Payment) -> bool:
+def unstarted_payment(payment: Payment) -> bool:
+    """Committed as a draft, and no provider's answer recorded yet (it may never have been asked)."""
     return payment.status == Status.PENDING and payment.invoice.status == Invoice.Status.DRAFT
+
+
+def record_provider_reference(*, payment: Payment, provider_reference: str) -> None:
+    """The provider's name for a payment made outside a purchase (an auto top-up's charge)."""
+    payment.provider_reference = provider_reference
+    payment.save(update_fields=["provider_reference", "updated_at"])
+
+
+def record_provider_payment_id(*, payment: Payment, provider_payment_id: str) -> bool:
+    """The provider's payment (a PaymentIntent) once known; a webhook that told us first is kept. False
+    when the payment had one already."""
+    return bool(
+        Payment.objects.filter(pk=payment.pk, provider_payment_id="").update(
+            provider_payment_id=provider_payment_id, provider_reference=provider_payment_id
+        )
+    )
 
 
 def abandon_payment(*, payment: Payment, reason: str, actor: "User | None", ip_address: str | None) -> bool:
@@ -149,7 +168,7 @@ def abandon_payment(*, payment: Payment, reason: str, actor: "User | None", ip_a
     False when the payment had started meanwhile."""
     with transaction.atomic():
         payment = _lock_payment(payment.pk)
-        if not _unstarted(payment):
+        if not unstarted_payment(payment):
             return False
         payment.status = Status.FAILED
         payment.failure_reason = reason[:255]

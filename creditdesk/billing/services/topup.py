@@ -47,6 +47,8 @@ from creditdesk.billing.services.payments import (
     flag_payment_after_failure,
     mark_payment_succeeded,
     receipt_recipients,
+    record_provider_payment_id,
+    record_provider_reference,
 )
 from creditdesk.core.errors import ValidationFailed
 from creditdesk.core.money import minor_units, to_money
@@ -190,8 +192,7 @@ def _charge_sandbox(*, attempt: AutoTopUpAttempt, payment: Payment) -> str:
     if not PROVIDERS[PaymentMethod.SANDBOX].environment_allows():
         return fail_attempt(payment=payment, reason="The sandbox payment method is not available here.")
     with transaction.atomic():
-        payment.provider_reference = f"sandbox_{payment.pk}"
-        payment.save(update_fields=["provider_reference", "updated_at"])
+        record_provider_reference(payment=payment, provider_reference=f"sandbox_{payment.pk}")
         settle_succeeded(payment=payment, source="sandbox")
     return Status.SUCCEEDED
 
@@ -232,9 +233,7 @@ def _charge_stripe(*, attempt: AutoTopUpAttempt, payment: Payment, rule: AutoTop
         locked = AutoTopUpAttempt.objects.select_for_update().get(pk=attempt.pk)
         if locked.status != Status.PENDING:
             return locked.status  # the webhook was faster
-        Payment.objects.filter(pk=payment.pk, provider_payment_id="").update(
-            provider_payment_id=intent["id"], provider_reference=intent["id"]
-        )
+        record_provider_payment_id(payment=payment, provider_payment_id=intent["id"])
         locked.status = Status.CHARGING
         locked.save(update_fields=["status", "updated_at"])
     return Status.CHARGING

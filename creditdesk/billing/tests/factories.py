@@ -1,9 +1,11 @@
 import json
+import threading
 import time
 from typing import Any
 
 import factory
 import stripe
+from django.db import connection
 
 from creditdesk.billing.models import CreditPackage, Payment
 from creditdesk.core.money import minor_units
@@ -98,3 +100,52 @@ def stripe_signature(
 def signed_webhook(event: dict[str, Any], **kwargs: Any) -> tuple[str, str]:
     payload = json.dumps(event)
     return payload, stripe_signature(payload, **kwargs)
+
+
+class ServerKilled(BaseException):
+    """Stands for the process dying (SIGKILL): nothing after it runs, not even `except Exception`."""
+
+
+class FakeCheckout:
+    """Stands in for Stripe's network only: records what we sent and answers like Stripe would, including
+    its Idempotency-Key (a repeat of a key gets the first call's session back, no second session).
+
+    `die` simulates the server dying around the call: "before" (Stripe never called) or "after" (the
+    session was created but the answer never came back to be stored)."""
+
+    def __init__(self) -> None:
+        self.calls: list[dict] = []
+        self.error: Exception | None = None
+        self.die: str | None = None
+        self.delay = 0.0
+        self.inside_transaction: list[bool] = []
+        self.sessions: dict[str, stripe.checkout.Session] = {}
+        self._lock = threading.Lock()
+
+    def create(self, *, idempotency_key: str | None = None, **params: object) -> stripe.checkout.Session:
+        if self.die == "before":
+            self.die = None
+            raise ServerKilled
+        with self._lock:
+            self.calls.append(params)
+            self.inside_transaction.append(connection.in_atomic_block)
+        time.sleep(self.delay)
+        if self.error is not None:
+            raise self.error
+        with self._lock:
+            session = self.sessions.get(idempotency_key) if idempotency_key else None
+            if session is None:
+                session_id = f"cs_test_{len(self.sessions) + 1}"
+                session = stripe.checkout.Session.construct_from(
+                    {
+                        "id": session_id,
+                        "object": "checkout.session",
+                        "url": f"https://checkout.stripe.com/c/pay/{session_id}",
+                    },
+                    STRIPE_TEST_SECRET_KEY,
+                )
+                self.sessions[idempotency_key or session_id] = session
+        if self.die == "after":
+            self.die = None
+            raise ServerKilled
+        return session

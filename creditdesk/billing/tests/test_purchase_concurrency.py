@@ -1,5 +1,7 @@
 """Concurrency on PostgreSQL: parallel purchases get unique, gap-free invoice numbers; one Stripe event
-delivered many times at once grants once; two staff approving one transfer at once grant once."""
+delivered many times at once grants once; two staff approving one transfer at once grant once; one
+purchase's Idempotency-Key sent many times at once (or retried at once after its request died) makes one
+purchase and one call to Stripe."""
 
 import threading
 from collections import Counter
@@ -20,6 +22,8 @@ from creditdesk.billing.tests.factories import (
     STRIPE_TEST_SECRET_KEY,
     STRIPE_TEST_WEBHOOK_SECRET,
     CreditPackageFactory,
+    FakeCheckout,
+    ServerKilled,
     checkout_session_event,
     signed_webhook,
 )
@@ -182,3 +186,71 @@ def test_one_purchase_key_sent_eight_times_at_once_buys_once_and_every_repeat_re
     account.refresh_from_db()
     assert account.credits == 100
     assert_ledger_consistent(account)
+
+
+@pytest.fixture
+def stripe_checkout(monkeypatch, settings) -> FakeCheckout:
+    settings.STRIPE_SECRET_KEY = STRIPE_TEST_SECRET_KEY
+    settings.STRIPE_WEBHOOK_SECRET = STRIPE_TEST_WEBHOOK_SECRET
+    fake = FakeCheckout()
+    monkeypatch.setattr(stripe.checkout.Session, "create", fake.create)
+    return fake
+
+
+def test_one_stripe_purchase_key_sent_eight_times_at_once_makes_one_purchase_and_one_stripe_call(
+    make_account, make_member, stripe_checkout
+):
+    stripe_checkout.delay = 0.3  # Stripe is slow: the repeats arrive while the first waits for it
+    package = CreditPackageFactory(credits=100, price="5.00")
+    account = make_account(name="Impatient card buyer")
+    client = bearer_client(make_member(account, Role.OWNER))
+
+    def buy(_index: int) -> tuple[int, dict]:
+        response = client.post(
+            f"/api/v1/billing/credit-packages/{package.pk}/purchase/",
+            {"payment_method": "stripe"},
+            format="json",
+            HTTP_IDEMPOTENCY_KEY="one-card-purchase",
+        )
+        return response.status_code, response.json()
+
+    results = in_parallel(8, buy)
+
+    assert all(not isinstance(r, Exception) for r in results), results
+    assert [status for status, _ in results] == [201] * 8
+    assert len({str(body) for _, body in results}) == 1
+    assert len(stripe_checkout.calls) == 1 and stripe_checkout.inside_transaction == [False]
+    payment = Payment.objects.get(account=account)
+    assert payment.provider_reference == "cs_test_1" and Invoice.objects.filter(account=account).count() == 1
+
+
+def test_eight_retries_at_once_of_a_request_that_died_resume_it_once(
+    make_account, make_member, stripe_checkout
+):
+    package = CreditPackageFactory(credits=100, price="5.00")
+    account = make_account(name="Unlucky card buyer")
+    client = bearer_client(make_member(account, Role.OWNER))
+
+    def buy(_index: int = 0) -> tuple[int, dict]:
+        response = client.post(
+            f"/api/v1/billing/credit-packages/{package.pk}/purchase/",
+            {"payment_method": "stripe"},
+            format="json",
+            HTTP_IDEMPOTENCY_KEY="died-then-retried",
+        )
+        return response.status_code, response.json()
+
+    stripe_checkout.die = "before"
+    with pytest.raises(ServerKilled):
+        buy()
+    connection.close()  # the dead server's connection goes with it
+    draft = Payment.objects.get(account=account)
+    stripe_checkout.delay = 0.3
+
+    results = in_parallel(8, buy)
+
+    assert all(not isinstance(r, Exception) for r in results), results
+    assert [status for status, _ in results] == [201] * 8
+    assert {body["data"]["payment"]["id"] for _, body in results} == {draft.pk}
+    assert len(stripe_checkout.calls) == 1 and len(stripe_checkout.sessions) == 1
+    assert Payment.objects.filter(account=account).count() == 1

@@ -16,7 +16,6 @@ import pytest
 import stripe
 from django.contrib.auth import get_user_model
 from django.core import mail
-from django.db import connection
 from django.test import Client
 
 from creditdesk.billing.models import (
@@ -31,6 +30,7 @@ from creditdesk.billing.tests.factories import (
     STRIPE_TEST_SECRET_KEY,
     STRIPE_TEST_WEBHOOK_SECRET,
     CreditPackageFactory,
+    FakeCheckout,
     charge_refunded_event,
     checkout_session_event,
     signed_webhook,
@@ -52,30 +52,6 @@ def stripe_configured(settings):
     settings.STRIPE_WEBHOOK_SECRET = STRIPE_TEST_WEBHOOK_SECRET
     settings.STRIPE_WEBHOOK_TOLERANCE = 300
     settings.SITE_URL = "https://app.creditdesk.test"
-
-
-class FakeCheckout:
-    """Stands in for Stripe's API only: records what we sent and answers like Stripe would."""
-
-    def __init__(self) -> None:
-        self.calls: list[dict] = []
-        self.error: Exception | None = None
-        self.inside_transaction: list[bool] = []
-
-    def create(self, **params: object) -> stripe.checkout.Session:
-        self.calls.append(params)
-        self.inside_transaction.append(connection.in_atomic_block)
-        if self.error is not None:
-            raise self.error
-        session_id = f"cs_test_{len(self.calls)}"
-        return stripe.checkout.Session.construct_from(
-            {
-                "id": session_id,
-                "object": "checkout.session",
-                "url": f"https://checkout.stripe.com/c/pay/{session_id}",
-            },
-            STRIPE_TEST_SECRET_KEY,
-        )
 
 
 @pytest.fixture
@@ -190,9 +166,10 @@ def test_a_stripe_failure_under_an_idempotency_key_forgets_the_key_so_a_retry_re
         HTTP_IDEMPOTENCY_KEY="card-1",
     )
     assert response.status_code == 502
-    # The key's transaction rolled the whole attempt back: no key, no payment, no number.
+    # As without a key: the failed payment and its unnumbered draft stay for staff; the key is forgotten.
     assert not IdempotencyKey.objects.exists()
-    assert not Payment.objects.exists() and not InvoiceSequence.objects.exists()
+    failed = Payment.objects.get()
+    assert failed.status == Payment.Status.FAILED and not InvoiceSequence.objects.exists()
 
     checkout.error = None
     retry = owner_client.post(
@@ -202,7 +179,9 @@ def test_a_stripe_failure_under_an_idempotency_key_forgets_the_key_so_a_retry_re
         HTTP_IDEMPOTENCY_KEY="card-1",
     )
     assert retry.status_code == 201
+    assert retry.json()["data"]["payment"]["id"] != failed.pk
     assert owner_client.get("/api/v1/billing/invoices/").json()["data"]["count"] == 1
+    assert retry.json()["data"]["invoice"]["invoice_number"].endswith("-001")
 
 
 # --- The webhook: success --------------------------------------------------------------------------------
@@ -618,17 +597,26 @@ def test_a_checkout_in_another_currency_is_charged_in_its_smallest_unit(owner_cl
 
 
 @pytest.mark.django_db(transaction=True)
-def test_no_database_transaction_is_open_while_stripe_answers(package, checkout, make_account, make_member):
+@pytest.mark.parametrize("key", [None, "card-tx"])
+def test_no_database_transaction_is_open_while_stripe_answers(
+    package, checkout, make_account, make_member, key
+):
     from creditdesk.conftest import bearer_client
 
     owner = make_member(make_account(), role="owner")
+    headers = {} if key is None else {"HTTP_IDEMPOTENCY_KEY": key}
     response = bearer_client(owner).post(
         f"/api/v1/billing/credit-packages/{package.pk}/purchase/",
         {"payment_method": "stripe"},
         format="json",
+        **headers,
     )
     assert response.status_code == 201, response.content
     assert checkout.inside_transaction == [False]
+    if key is not None:  # the answer was stored with the purchase, for a repeat to replay
+        record = IdempotencyKey.objects.get(key=key)
+        assert record.response_status == 201
+        assert record.resource == f"payment:{response.json()['data']['payment']['id']}"
     payment = Payment.objects.get(pk=response.json()["data"]["payment"]["id"])
     assert payment.provider_reference == "cs_test_1" and payment.invoice.invoice_number.startswith("INV-")
 

@@ -19,9 +19,9 @@ from creditdesk.billing.serializers.purchases import (
     PurchaseResultSerializer,
 )
 from creditdesk.billing.services.payments import cancel_bank_transfer, confirm_bank_transfer
-from creditdesk.billing.services.purchases import purchase_package
+from creditdesk.billing.services.purchases import Purchase, PurchaseHooks, purchase_package
 from creditdesk.billing.views.ledger import IDEMPOTENCY_HEADER
-from creditdesk.core.idempotency import run_idempotently
+from creditdesk.core.idempotency import ResumableKey, run_idempotently_outside_transaction
 from creditdesk.core.serializers import validated
 from creditdesk.tenancy.audit import client_ip
 from creditdesk.tenancy.permissions import IsAccountManager
@@ -81,18 +81,47 @@ class PurchaseView(APIView):
         parameters=[IDEMPOTENCY_HEADER],
     )
     def post(self, request: TenantRequest, package_id: int) -> Response:
-        def purchase() -> Response:
-            result = purchase_package(
-                account=request.account,
-                package_id=package_id,
-                payment_method=validated(PurchaseInputSerializer, request.data)["payment_method"],
-                actor=request.user,
-                ip_address=client_ip(request),
-            )
+        def answer(result: Purchase) -> Response:
             body = PurchaseResultSerializer(result, context={"request": request}).data
             return Response(body, status=status.HTTP_201_CREATED)
 
-        return run_idempotently(request, account_id=request.account.pk, action=purchase)
+        def purchase(key: ResumableKey | None) -> Response:
+            payment_method = validated(PurchaseInputSerializer, request.data)["payment_method"]
+            answered: list[Response] = []
+            hooks = PurchaseHooks()
+            if key is not None:
+
+                def store_answer(result: Purchase) -> None:
+                    answered.append(answer(result))
+                    key.store(answered[0])
+
+                hooks = PurchaseHooks(
+                    resume_payment_id=payment_id_of(key.resource),
+                    on_draft=lambda payment: key.link(payment_resource(payment.pk)),
+                    on_started=store_answer,
+                )
+            result = purchase_package(
+                account=request.account,
+                package_id=package_id,
+                payment_method=payment_method,
+                actor=request.user,
+                ip_address=client_ip(request),
+                hooks=hooks,
+            )
+            return answered[0] if answered else answer(result)
+
+        # No transaction is open while the payment provider answers; the key's answer is stored in the
+        # purchase's last transaction, and a retry after a crash resumes the purchase the key links to.
+        return run_idempotently_outside_transaction(request, account_id=request.account.pk, action=purchase)
+
+
+def payment_resource(payment_id: int) -> str:
+    return f"payment:{payment_id}"
+
+
+def payment_id_of(resource: str) -> int | None:
+    prefix, _, payment_id = resource.partition(":")
+    return int(payment_id) if prefix == "payment" and payment_id.isdigit() else None
 
 
 @extend_schema_view(
