@@ -2,9 +2,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.utils import timezone
+from rest_framework.renderers import JSONRenderer
 from rest_framework.test import APIClient
 
 from creditdesk.accounts.models import Account
+from creditdesk.analytics.selectors import usage_analytics
+from creditdesk.analytics.serializers import UsageAnalyticsSerializer
 from creditdesk.billing.models import CreditTransaction
 from creditdesk.billing.services.ledger import deduct_credits, grant_credits
 from creditdesk.billing.services.usage import record_usage
@@ -146,3 +149,17 @@ def test_analytics_never_include_another_tenant(
     deduct_credits(account=other_account, amount=300, description="theirs")
     data = owner_client.get(f"{ANALYTICS}?days=1").json()["data"]
     assert data["total_usage"] == 0 and data["current_balance"] == 1000
+
+
+@pytest.mark.parametrize("query", ["days=1", "days=30", "days=365", "start={start}&end={end}"])
+def test_the_answer_is_byte_for_byte_what_its_serializer_documents(
+    owner_client: APIClient, history: Account, query: str
+) -> None:
+    """The view builds the JSON itself (bench figure 1); UsageAnalyticsSerializer is the documented shape."""
+    today = timezone.now().date()
+    start, end = today - timedelta(days=3), today - timedelta(days=1)
+    response = owner_client.get(f"{ANALYTICS}?{query.format(start=start, end=end)}")
+    kwargs = {"start": start, "end": end} if "start" in query else {"days": int(query.split("=")[1])}
+    documented = UsageAnalyticsSerializer(usage_analytics(account=history, **kwargs)).data
+    assert response.content == JSONRenderer().render({"success": True, "data": documented})
+    assert response.json()["data"]["usage_by_operation"]  # the test has operations to order and sum
