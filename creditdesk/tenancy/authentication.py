@@ -9,7 +9,7 @@ from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.settings import api_settings
 
 from creditdesk.tenancy.api_keys import hash_secret, looks_like_key, touch_last_used
-from creditdesk.tenancy.member_query import load_member
+from creditdesk.tenancy.member_query import load_api_key, load_member
 from creditdesk.tenancy.models import ApiKey
 
 # The user's token_version when the token was issued; a password change bumps it (accounts.User).
@@ -139,11 +139,7 @@ class ApiKeyAuthentication(BaseAuthentication):
             return None
         if len(secret) > MAX_KEY_LENGTH:  # not worth hashing: no key is that long
             raise exceptions.AuthenticationFailed("Invalid API key.")
-        api_key = (
-            ApiKey.objects.select_related("account", "account__plan")
-            .filter(key_hash=hash_secret(secret))
-            .first()
-        )
+        api_key = load_api_key(key_hash=hash_secret(secret))  # one indexed query, read on every request
         if api_key is None:
             raise exceptions.AuthenticationFailed("Invalid API key.")
         if api_key.revoked_at is not None:
