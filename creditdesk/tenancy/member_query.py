@@ -158,6 +158,7 @@ def _key_statement(alias: str) -> _KeyStatement:
     key, key_columns = _part(ApiKey, "k", 0, connection)
     account, account_columns = _part(account_model, "a", key.stop, connection)
     plan, plan_columns = _part(plan_model, "p", account.stop, connection)
+    key_hash_field: Any = ApiKey._meta.get_field("key_hash")
     sql = (
         f"SELECT {', '.join(key_columns + account_columns + plan_columns)} "
         f"FROM {quote(ApiKey._meta.db_table)} k "
@@ -165,7 +166,7 @@ def _key_statement(alias: str) -> _KeyStatement:
         f"ON a.{quote(account_model._meta.pk.column)} = k.{quote(account_field.column)} "
         f"LEFT JOIN {quote(plan_model._meta.db_table)} p "
         f"ON p.{quote(plan_model._meta.pk.column)} = a.{quote(plan_field.column)} "
-        f"WHERE k.{quote(ApiKey._meta.get_field('key_hash').column)} = %s"
+        f"WHERE k.{quote(key_hash_field.column)} = %s"
     )
     return _KeyStatement(sql=sql, key=key, account=account, plan=plan)
 
@@ -188,5 +189,6 @@ def load_api_key(*, key_hash: str) -> Any:
     if account is not None:
         plan_field: Any = account._meta.get_field("plan")
         plan_field.set_cached_value(account, statement.plan.build(alias, row, connection))
-    ApiKey._meta.get_field("account").set_cached_value(api_key, account)  # type: ignore[attr-defined]
+    account_field: Any = ApiKey._meta.get_field("account")
+    account_field.set_cached_value(api_key, account)
     return api_key
