@@ -1,6 +1,5 @@
 """Usage analytics, read from billing's daily rollups: the cost depends on `days`, not on the history."""
 
-from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -36,42 +35,21 @@ def usage_analytics(
         start = end - timedelta(days=(days or 30) - 1)
     days = (end - start).days + 1
     today = end
-    usage: dict[date, int] = defaultdict(int)
-    purchases: dict[date, int] = defaultdict(int)
-    grants: dict[date, int] = defaultdict(int)
-    net: dict[date, int] = defaultdict(int)
-    by_type: dict[str, list[int]] = {}
-    ledger_rows, operation_rows = _rollup_rows(account=account, start=start, end=today)
-    for day, transaction_type, total, count in ledger_rows:
-        running = by_type.setdefault(transaction_type, [0, 0])
-        running[0] += total
-        running[1] += count
-        net[day] += total
-        if transaction_type == TxType.DEDUCTION:
-            usage[day] -= total
-        elif transaction_type == TxType.PURCHASE:
-            purchases[day] += total
-        elif transaction_type in GRANT_TYPES:
-            grants[day] += total
-
+    by_day, by_type, operation_rows = _rollup_rows(account=account, start=start, end=end)
     one_day = timedelta(days=1)
+    nothing = (0, 0, 0, 0)
     daily_usage = []
     day = start
     for _ in range(days):
+        usage, purchases, grants, net = by_day.get(day, nothing)
         daily_usage.append(
-            {
-                "date": day,
-                "usage": usage.get(day, 0),
-                "purchases": purchases.get(day, 0),
-                "grants": grants.get(day, 0),
-                "net": net.get(day, 0),
-            }
+            {"date": day, "usage": usage, "purchases": purchases, "grants": grants, "net": net}
         )
         day += one_day
     type_order = {value: index for index, value in enumerate(TxType.values)}
     usage_by_type = [
         {"transaction_type": transaction_type, "total": total, "count": count}
-        for transaction_type, (total, count) in sorted(by_type.items(), key=lambda item: type_order[item[0]])
+        for transaction_type, total, count in sorted(by_type, key=lambda row: type_order[row[0]])
     ]
     usage_by_operation = [
         {"operation_type": operation_type, "credits": credits, "count": count, "cost_usd": cost_usd}
@@ -84,9 +62,9 @@ def usage_analytics(
         "current_balance": account.credits,
         "usage_by_type": usage_by_type,
         "daily_usage": daily_usage,
-        "total_usage": sum(usage.values()),
-        "total_purchases": sum(purchases.values()),
-        "total_grants": sum(grants.values()),
+        "total_usage": sum(row[0] for row in by_day.values()),
+        "total_purchases": sum(row[1] for row in by_day.values()),
+        "total_grants": sum(row[2] for row in by_day.values()),
         "usage_by_operation": usage_by_operation,
     }
 
@@ -102,11 +80,14 @@ class _RollupStatement:
 
 @cache
 def _rollup_statement(alias: str) -> _RollupStatement:
-    """Both rollups in one statement, as rows (kind, date, name, amount, count, cost): the ledger rollup's
-    rows for the days ("ledger"), then the operations' totals over them ("operation", most credits first).
+    """Both rollups in one statement, summed by the database, as rows (kind, date, name, a, b, c, d, cost):
+    "day" rows (date, usage, purchases, grants, net) for the days that have ledger rows, "type" rows
+    (transaction_type, total, count) over the period, then "operation" rows (operation_type, credits,
+    count, cost), most credits first.
 
     Written once per process and database from the models' metadata: for a year of days the ORM spent
-    more Python building and converting the two queries than the database spent answering them.
+    more Python building and converting the queries, and Python more summing rows, than the database
+    spent answering them.
     """
     connection = connections[alias]
     quote = connection.ops.quote_name
@@ -115,16 +96,26 @@ def _rollup_statement(alias: str) -> _RollupStatement:
     def column(meta: Any, name: str) -> str:
         return quote(meta.get_field(name).column)
 
-    sql = (
-        f"SELECT 'ledger', l.{column(ledger, 'date')}, l.{column(ledger, 'transaction_type')}, "
-        f"l.{column(ledger, 'total')}, l.{column(ledger, 'count')}, NULL "
+    total, kind = f"l.{column(ledger, 'total')}", f"l.{column(ledger, 'transaction_type')}"
+    day, count = f"l.{column(ledger, 'date')}", f"l.{column(ledger, 'count')}"
+    ledger_rows = (
         f"FROM {quote(ledger.db_table)} l "
-        f"WHERE l.{column(ledger, 'account')} = %s AND l.{column(ledger, 'date')} >= %s "
-        f"AND l.{column(ledger, 'date')} <= %s "
+        f"WHERE l.{column(ledger, 'account')} = %s AND {day} >= %s AND {day} <= %s "
+    )
+    sql = (
+        f"SELECT 'day', {day}, NULL, "
+        f"CAST(SUM(CASE WHEN {kind} = %s THEN -{total} ELSE 0 END) AS BIGINT), "
+        f"CAST(SUM(CASE WHEN {kind} = %s THEN {total} ELSE 0 END) AS BIGINT), "
+        f"CAST(SUM(CASE WHEN {kind} IN (%s, %s) THEN {total} ELSE 0 END) AS BIGINT), "
+        f"CAST(SUM({total}) AS BIGINT), CAST(NULL AS DECIMAL) "  # typed: PostgreSQL unions it with SUM(cost)
+        f"{ledger_rows}GROUP BY {day} "
+        "UNION ALL "
+        f"SELECT 'type', NULL, {kind}, CAST(SUM({total}) AS BIGINT), CAST(SUM({count}) AS BIGINT), 0, 0, NULL "
+        f"{ledger_rows}GROUP BY {kind} "
         "UNION ALL "
         f"SELECT 'operation', NULL, o.{column(operation, 'operation_type')}, "
-        f"CAST(SUM(o.{column(operation, 'credits')}) AS BIGINT), CAST(SUM(o.{column(operation, 'count')}) AS BIGINT), "
-        f"SUM(o.{column(operation, 'cost_usd')}) "
+        f"CAST(SUM(o.{column(operation, 'credits')}) AS BIGINT), "
+        f"CAST(SUM(o.{column(operation, 'count')}) AS BIGINT), 0, 0, SUM(o.{column(operation, 'cost_usd')}) "
         f"FROM {quote(operation.db_table)} o "
         f"WHERE o.{column(operation, 'account')} = %s AND o.{column(operation, 'date')} >= %s "
         f"AND o.{column(operation, 'date')} <= %s "
@@ -146,25 +137,33 @@ def _rollup_statement(alias: str) -> _RollupStatement:
 
 def _rollup_rows(
     *, account: Any, start: date, end: date
-) -> tuple[list[tuple[date, str, int, int]], list[tuple[str, int, int, Decimal]]]:
-    """The ledger rollup's (date, transaction_type, total, count) rows for start..end, and the operations'
-    (operation_type, credits, count, cost_usd) totals over those days, most credits first."""
+) -> tuple[
+    dict[date, tuple[int, int, int, int]], list[tuple[str, int, int]], list[tuple[str, int, int, Decimal]]
+]:
+    """For start..end: (usage, purchases, grants, net) by day (days with ledger rows only), the
+    (transaction_type, total, count) totals, and the (operation_type, credits, count, cost_usd) totals,
+    most credits first."""
     alias = router.db_for_read(DailyLedgerRollup)
     connection = connections[alias]
     statement = _rollup_statement(alias)
     first, last = connection.ops.adapt_datefield_value(start), connection.ops.adapt_datefield_value(end)
+    period = [account.pk, first, last]
+    types = [TxType.DEDUCTION.value, TxType.PURCHASE.value, *sorted(str(t) for t in GRANT_TYPES)]
     with connection.cursor() as cursor:
-        cursor.execute(statement.sql, [account.pk, first, last, account.pk, first, last])
+        cursor.execute(statement.sql, [*types, *period, *period, *period])
         rows = cursor.fetchall()
-    ledger: list[tuple[date, str, int, int]] = []
+    by_day: dict[date, tuple[int, int, int, int]] = {}
+    by_type: list[tuple[str, int, int]] = []
     operations: list[tuple[str, int, int, Decimal]] = []
-    for kind, day, name, amount, count, cost in rows:
-        if kind == "ledger":
+    for kind, day, name, a, b, c, d, cost in rows:
+        if kind == "day":
             for convert in statement.date_converters:
                 day = convert(day, statement.date, connection)
-            ledger.append((day, name, int(amount), int(count)))
+            by_day[day] = (int(a), int(b), int(c), int(d))
+        elif kind == "type":
+            by_type.append((name, int(a), int(b)))
         else:
             for convert in statement.cost_converters:
                 cost = convert(cost, statement.cost, connection)
-            operations.append((name, int(amount), int(count), cost if cost is not None else Decimal("0")))
-    return ledger, operations
+            operations.append((name, int(a), int(b), cost if cost is not None else Decimal("0")))
+    return by_day, by_type, operations
