@@ -19,6 +19,7 @@ Converter = Callable[[Any, Any, Any], Any]
 
 # Monthly plan credits and operator grants: inflows the customer did not pay for separately.
 GRANT_TYPES = frozenset({TxType.GRANT, TxType.SUBSCRIPTION})
+TYPE_ORDER = {value: index for index, value in enumerate(TxType.values)}
 
 
 def usage_analytics(
@@ -46,10 +47,10 @@ def usage_analytics(
             {"date": day, "usage": usage, "purchases": purchases, "grants": grants, "net": net}
         )
         day += one_day
-    type_order = {value: index for index, value in enumerate(TxType.values)}
+    totals = {transaction_type: total for transaction_type, total, _count in by_type}
     usage_by_type = [
         {"transaction_type": transaction_type, "total": total, "count": count}
-        for transaction_type, total, count in sorted(by_type, key=lambda row: type_order[row[0]])
+        for transaction_type, total, count in sorted(by_type, key=lambda row: TYPE_ORDER[row[0]])
     ]
     usage_by_operation = [
         {"operation_type": operation_type, "credits": credits, "count": count, "cost_usd": cost_usd}
@@ -62,9 +63,10 @@ def usage_analytics(
         "current_balance": account.credits,
         "usage_by_type": usage_by_type,
         "daily_usage": daily_usage,
-        "total_usage": sum(row[0] for row in by_day.values()),
-        "total_purchases": sum(row[1] for row in by_day.values()),
-        "total_grants": sum(row[2] for row in by_day.values()),
+        # The period's sums of the daily figures, which are the totals by type.
+        "total_usage": -totals.get(TxType.DEDUCTION, 0),
+        "total_purchases": totals.get(TxType.PURCHASE, 0),
+        "total_grants": sum(totals.get(transaction_type, 0) for transaction_type in GRANT_TYPES),
         "usage_by_operation": usage_by_operation,
     }
 

@@ -2,15 +2,18 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.utils import timezone
+from rest_framework.exceptions import ValidationError
 from rest_framework.renderers import JSONRenderer
 from rest_framework.test import APIClient
 
 from creditdesk.accounts.models import Account
 from creditdesk.analytics.selectors import usage_analytics
-from creditdesk.analytics.serializers import UsageAnalyticsSerializer
+from creditdesk.analytics.serializers import AnalyticsQuerySerializer, UsageAnalyticsSerializer
+from creditdesk.analytics.views import plain_days
 from creditdesk.billing.models import CreditTransaction
 from creditdesk.billing.services.ledger import deduct_credits, grant_credits
 from creditdesk.billing.services.usage import record_usage
+from creditdesk.core.serializers import validated
 
 pytestmark = pytest.mark.django_db
 ANALYTICS = "/api/v1/account/usage/analytics/"
@@ -163,3 +166,33 @@ def test_the_answer_is_byte_for_byte_what_its_serializer_documents(
     documented = UsageAnalyticsSerializer(usage_analytics(account=history, **kwargs)).data
     assert response.content == JSONRenderer().render({"success": True, "data": documented})
     assert response.json()["data"]["usage_by_operation"]  # the test has operations to order and sum
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"days": "1"},
+        {"days": "30"},
+        {"days": "365"},
+        {"days": "0"},
+        {"days": "366"},
+        {"days": "30.0"},
+        {"days": " 30"},
+        {"days": "+30"},
+        {"days": "\u0663"},
+        {"days": "30", "start": "2026-01-01"},
+        {"days": ""},
+    ],
+)
+def test_the_plain_days_shortcut_reads_a_query_as_the_serializer_does_or_leaves_it_to_it(
+    params: dict,
+) -> None:
+    try:
+        expected: dict | None = validated(AnalyticsQuerySerializer, params)
+    except ValidationError:
+        expected = None
+    shortcut = plain_days(params)
+    assert shortcut is None or shortcut == expected
+    if params in ({}, {"days": "1"}, {"days": "30"}, {"days": "365"}):  # the requests the app makes
+        assert shortcut is not None
