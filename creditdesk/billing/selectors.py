@@ -4,10 +4,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from functools import cache
 from typing import TYPE_CHECKING, Any, Self
 
 from django.conf import settings
-from django.db.models import Count, DecimalField, F, Max, Model, Q, QuerySet, Sum, Value
+from django.db import connections, router
+from django.db.models import Count, DecimalField, F, Max, Model, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
@@ -61,54 +63,120 @@ def month_start(now: datetime | None = None) -> datetime:
     return now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 
 
-def credits_deducted_since(*, account: "Account", since: datetime) -> int:
-    # Net of reversals: usage given back is not usage.
-    total = DailyLedgerRollup.objects.filter(
-        account=account,
-        date__gte=since.date(),
-        transaction_type__in=[CreditTransaction.Type.DEDUCTION, CreditTransaction.Type.REVERSAL],
-    ).aggregate(total=Sum("total"))["total"]
-    return -(total or 0)
+# Net of reversals: usage given back is not usage.
+USAGE_TYPES = (CreditTransaction.Type.DEDUCTION.value, CreditTransaction.Type.REVERSAL.value)
 
 
-def live_grant_totals(*, account: "Account", now: datetime) -> tuple[list[SourceCredits], NextExpiry | None]:
-    """The live grants' credits by source (non-zero, in draw order of sources) and the soonest-expiring
-    ones, from one grouped query."""
-    rows = (
-        CreditGrant.objects.filter(account=account, remaining__gt=0, expired_at__isnull=True)
-        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
-        .values("source", "expires_at")
-        .annotate(credits=Sum("remaining"))
-        .order_by()
+@dataclass(frozen=True)
+class _BalanceStatement:
+    sql: str
+    expires_at_converters: list[Callable[[Any, Any, Any], Any]]
+    expires_at: Any  # the column's expression, which the converters take
+
+
+@cache
+def _balance_statement(alias: str) -> _BalanceStatement:
+    """The balance's one statement: the live grants grouped by source and expiry, this month's usage from
+    the rollups, and the account's credits and held, as rows (kind, source, expires_at, credits, held).
+
+    One statement is one snapshot: the breakdown adds up to `credits` even while metering runs. Written
+    once per process and database from the models' metadata, as tenancy/member_query.py does, because
+    the ORM spent more Python building the three queries than the database spent answering them.
+    """
+    connection = connections[alias]
+    quote = connection.ops.quote_name
+    grant, rollup = CreditGrant._meta, DailyLedgerRollup._meta
+    account_model: Any = grant.get_field("account").related_model
+    account = account_model._meta
+
+    def column(meta: Any, name: str) -> str:
+        return quote(meta.get_field(name).column)
+
+    expires_field: Any = grant.get_field("expires_at")
+    expires_at = expires_field.get_col(grant.db_table)
+    sql = (
+        f"SELECT 'grant', g.{column(grant, 'source')}, g.{column(grant, 'expires_at')}, "
+        f"CAST(SUM(g.{column(grant, 'remaining')}) AS BIGINT), 0 "
+        f"FROM {quote(grant.db_table)} g "
+        f"WHERE g.{column(grant, 'account')} = %s AND g.{column(grant, 'remaining')} > 0 "
+        f"AND g.{column(grant, 'expired_at')} IS NULL "
+        f"AND (g.{column(grant, 'expires_at')} IS NULL OR g.{column(grant, 'expires_at')} > %s) "
+        f"GROUP BY g.{column(grant, 'source')}, g.{column(grant, 'expires_at')} "
+        "UNION ALL "
+        f"SELECT 'used', NULL, NULL, CAST(COALESCE(SUM(r.{column(rollup, 'total')}), 0) AS BIGINT), 0 "
+        f"FROM {quote(rollup.db_table)} r "
+        f"WHERE r.{column(rollup, 'account')} = %s AND r.{column(rollup, 'date')} >= %s "
+        f"AND r.{column(rollup, 'transaction_type')} IN (%s, %s) "
+        "UNION ALL "
+        f"SELECT 'account', NULL, NULL, a.{column(account, 'credits')}, a.{column(account, 'held')} "
+        f"FROM {quote(account.db_table)} a WHERE a.{quote(account.pk.column)} = %s"
     )
+    converters = connection.ops.get_db_converters(expires_at) + expires_field.get_db_converters(connection)
+    return _BalanceStatement(sql=sql, expires_at_converters=converters, expires_at=expires_at)
+
+
+def _live_grants(
+    rows: list[tuple[str, datetime | None, int]],
+) -> tuple[list[SourceCredits], NextExpiry | None]:
+    """The live grants' credits by source (non-zero, in draw order of sources) and the soonest-expiring
+    ones, from rows (source, expires_at, credits) grouped by source and expiry."""
     by_source: dict[str, int] = {}
     soonest: NextExpiry | None = None
-    for row in rows:
-        by_source[row["source"]] = by_source.get(row["source"], 0) + row["credits"]
-        expires_at = row["expires_at"]
+    for source, expires_at, credits in rows:
+        by_source[source] = by_source.get(source, 0) + credits
         if expires_at is None:
             continue
         if soonest is None or expires_at < soonest.expires_at:
-            soonest = NextExpiry(credits=row["credits"], expires_at=expires_at)
+            soonest = NextExpiry(credits=credits, expires_at=expires_at)
         elif expires_at == soonest.expires_at:
-            soonest = NextExpiry(credits=soonest.credits + row["credits"], expires_at=expires_at)
-    order = [choice for choice, _label in CreditGrant.Source.choices]
+            soonest = NextExpiry(credits=soonest.credits + credits, expires_at=expires_at)
     breakdown = [
-        SourceCredits(source=source, credits=by_source[source]) for source in order if by_source.get(source)
+        SourceCredits(source=source, credits=by_source[source])
+        for source in CreditGrant.Source.values
+        if by_source.get(source)
     ]
     return breakdown, soonest
 
 
 def credit_balance(*, account: "Account") -> CreditBalance:
+    """The balance, read from the primary in one statement (credits and held are read again with the
+    grants, so the breakdown and the balance come from the same snapshot)."""
     now = timezone.now()
-    breakdown, next_expiry = live_grant_totals(account=account, now=now)
+    alias = router.db_for_read(CreditGrant)
+    connection = connections[alias]
+    statement = _balance_statement(alias)
+    ops = connection.ops
+    params = [
+        account.pk,
+        ops.adapt_datetimefield_value(now),
+        account.pk,
+        ops.adapt_datefield_value(month_start(now).date()),
+        *USAGE_TYPES,
+        account.pk,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(statement.sql, params)
+        rows = cursor.fetchall()
+    grants: list[tuple[str, datetime | None, int]] = []
+    used = 0
+    credits, held = account.credits, account.held
+    for kind, source, expires_at, amount, amount_held in rows:
+        if kind == "grant":
+            for convert in statement.expires_at_converters:
+                expires_at = convert(expires_at, statement.expires_at, connection)
+            grants.append((source, expires_at, int(amount)))
+        elif kind == "used":
+            used = -int(amount)
+        else:
+            credits, held = int(amount), int(amount_held)
+    breakdown, next_expiry = _live_grants(grants)
     plan = account.plan
     return CreditBalance(
-        credits=account.credits,
+        credits=credits,
         plan_credits_per_month=plan.credits_per_month,
-        credits_used_this_month=credits_deducted_since(account=account, since=month_start()),
-        credits_remaining=max(0, account.credits - account.held),
-        held=account.held,
+        credits_used_this_month=used,
+        credits_remaining=max(0, credits - held),
+        held=held,
         breakdown=breakdown,
         next_expiry=next_expiry,
         plan_name=plan.name if plan else None,

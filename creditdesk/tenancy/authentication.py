@@ -11,7 +11,7 @@ from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import Token
 
 from creditdesk.tenancy.api_keys import hash_secret, looks_like_key, touch_last_used
-from creditdesk.tenancy.member_query import load_member
+from creditdesk.tenancy.member_query import load_api_key, load_member
 from creditdesk.tenancy.models import ApiKey
 from creditdesk.tenancy.request import TenantRequest
 
@@ -145,11 +145,7 @@ class ApiKeyAuthentication(BaseAuthentication):
             return None
         if len(secret) > MAX_KEY_LENGTH:  # not worth hashing: no key is that long
             raise exceptions.AuthenticationFailed("Invalid API key.")
-        api_key = (
-            ApiKey.objects.select_related("account", "account__plan")
-            .filter(key_hash=hash_secret(secret))
-            .first()
-        )
+        api_key = load_api_key(key_hash=hash_secret(secret))  # one indexed query, read on every request
         if api_key is None:
             raise exceptions.AuthenticationFailed("Invalid API key.")
         if api_key.revoked_at is not None:

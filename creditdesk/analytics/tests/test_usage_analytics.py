@@ -2,12 +2,18 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.utils import timezone
+from rest_framework.exceptions import ValidationError
+from rest_framework.renderers import JSONRenderer
 from rest_framework.test import APIClient
 
 from creditdesk.accounts.models import Account
+from creditdesk.analytics.selectors import usage_analytics
+from creditdesk.analytics.serializers import AnalyticsQuerySerializer, UsageAnalyticsSerializer
+from creditdesk.analytics.views import plain_days
 from creditdesk.billing.models import CreditTransaction
 from creditdesk.billing.services.ledger import deduct_credits, grant_credits
 from creditdesk.billing.services.usage import record_usage
+from creditdesk.core.serializers import validated
 
 pytestmark = pytest.mark.django_db
 ANALYTICS = "/api/v1/account/usage/analytics/"
@@ -146,3 +152,47 @@ def test_analytics_never_include_another_tenant(
     deduct_credits(account=other_account, amount=300, description="theirs")
     data = owner_client.get(f"{ANALYTICS}?days=1").json()["data"]
     assert data["total_usage"] == 0 and data["current_balance"] == 1000
+
+
+@pytest.mark.parametrize("query", ["days=1", "days=30", "days=365", "start={start}&end={end}"])
+def test_the_answer_is_byte_for_byte_what_its_serializer_documents(
+    owner_client: APIClient, history: Account, query: str
+) -> None:
+    """The view builds the JSON itself (bench figure 1); UsageAnalyticsSerializer is the documented shape."""
+    today = timezone.now().date()
+    start, end = today - timedelta(days=3), today - timedelta(days=1)
+    response = owner_client.get(f"{ANALYTICS}?{query.format(start=start, end=end)}")
+    kwargs = {"start": start, "end": end} if "start" in query else {"days": int(query.split("=")[1])}
+    documented = UsageAnalyticsSerializer(usage_analytics(account=history, **kwargs)).data
+    assert response.content == JSONRenderer().render({"success": True, "data": documented})
+    assert response.json()["data"]["usage_by_operation"]  # the test has operations to order and sum
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"days": "1"},
+        {"days": "30"},
+        {"days": "365"},
+        {"days": "0"},
+        {"days": "366"},
+        {"days": "30.0"},
+        {"days": " 30"},
+        {"days": "+30"},
+        {"days": "\u0663"},
+        {"days": "30", "start": "2026-01-01"},
+        {"days": ""},
+    ],
+)
+def test_the_plain_days_shortcut_reads_a_query_as_the_serializer_does_or_leaves_it_to_it(
+    params: dict,
+) -> None:
+    try:
+        expected: dict | None = validated(AnalyticsQuerySerializer, params)
+    except ValidationError:
+        expected = None
+    shortcut = plain_days(params)
+    assert shortcut is None or shortcut == expected
+    if params in ({}, {"days": "1"}, {"days": "30"}, {"days": "365"}):  # the requests the app makes
+        assert shortcut is not None

@@ -33,8 +33,9 @@ def purchase(account: Account, user: User, times: int) -> None:
 
 def test_balance(owner_client: APIClient, account: Account, owner: User, django_assert_num_queries) -> None:
     spend(account, owner, 3)
-    # + this month's deductions, from the rollups; + the live grants by source and expiry (one grouped query)
-    with django_assert_num_queries(AUTH + 2):
+    # + one statement: the live grants by source and expiry, this month's use from the rollups, and the
+    # account's credits and held (one snapshot)
+    with django_assert_num_queries(AUTH + 1):
         response = owner_client.get("/api/v1/billing/credits/balance/balance/")
     assert response.status_code == 200
 

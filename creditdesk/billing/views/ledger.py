@@ -1,8 +1,8 @@
-from dataclasses import asdict
+from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import status
+from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView, ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -55,8 +55,31 @@ class CreditBalanceView(APIView):
         responses=CreditBalanceSerializer,
     )
     def get(self, request: TenantRequest) -> Response:
-        balance = selectors.credit_balance(account=request.account)
-        return Response(CreditBalanceSerializer(asdict(balance)).data)
+        return Response(balance_json(selectors.credit_balance(account=request.account)))
+
+
+_DATETIME = serializers.DateTimeField()  # DRF's own representation of a datetime (UTC, "Z")
+
+
+def balance_json(balance: selectors.CreditBalance) -> dict[str, Any]:
+    """What CreditBalanceSerializer documents, built directly: its per-field serializers cost a tenth of
+    the request (bench figure 1). test_balance.py holds the two to the same output."""
+    expiry = balance.next_expiry
+    return {
+        "credits": balance.credits,
+        "plan_credits_per_month": balance.plan_credits_per_month,
+        "credits_used_this_month": balance.credits_used_this_month,
+        "credits_remaining": balance.credits_remaining,
+        "held": balance.held,
+        "breakdown": [{"source": row.source, "credits": row.credits} for row in balance.breakdown],
+        "next_expiry": None
+        if expiry is None
+        else {"credits": expiry.credits, "expires_at": _DATETIME.to_representation(expiry.expires_at)},
+        "plan_name": balance.plan_name,
+        "next_grant_at": None
+        if balance.next_grant_at is None
+        else _DATETIME.to_representation(balance.next_grant_at),
+    }
 
 
 @extend_schema_view(

@@ -1,12 +1,16 @@
 """Authentication's one query: the member, their account and its plan as the ORM would load them."""
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.db.models import Model
+from django.utils import timezone
 
 from creditdesk.accounts.models import User
-from creditdesk.tenancy.member_query import load_member
+from creditdesk.tenancy.api_keys import create_account_key, create_platform_key, hash_secret
+from creditdesk.tenancy.member_query import load_api_key, load_member
+from creditdesk.tenancy.models import ApiKey
 from creditdesk.tenancy.roles import Role
 
 pytestmark = pytest.mark.django_db
@@ -64,3 +68,40 @@ def test_the_members_spending_caps_come_with_the_same_query(
         uncapped = load_member(user_id=free.pk)
         with pytest.raises(ObjectDoesNotExist):
             uncapped.credit_cap  # noqa: B018 - the access is the assertion: cached as absent, no query
+
+
+def test_an_api_key_its_account_and_plan_hold_what_the_orm_reads_with_the_same_types(
+    make_account, make_member, django_assert_num_queries
+) -> None:
+    account = make_account(credits=70)
+    issued = create_account_key(
+        account=account,
+        actor=make_member(account, Role.OWNER),
+        name="worker",
+        scopes=["usage:write", "billing:read"],
+        expires_at=timezone.now() + timedelta(days=3),
+        daily_credit_cap=500,
+    )
+    with django_assert_num_queries(1):
+        loaded = load_api_key(key_hash=hash_secret(issued.secret))
+        plan = loaded.account.plan
+    expected = ApiKey.objects.select_related("account__plan").get(pk=issued.api_key.pk)
+    for ours, theirs in (
+        (loaded, expected),
+        (loaded.account, expected.account),
+        (plan, expected.account.plan),
+    ):
+        values, reference = field_values(ours), field_values(theirs)
+        assert values == reference
+        assert {k: type(v) for k, v in values.items()} == {k: type(v) for k, v in reference.items()}
+    assert loaded.scopes == ["billing:read", "usage:write"] and loaded.account.credits == 70
+
+
+def test_a_platform_key_is_loaded_without_an_account_and_an_unknown_hash_loads_nothing(
+    django_assert_num_queries,
+) -> None:
+    issued = create_platform_key(name="platform", scopes=["usage:write"])
+    with django_assert_num_queries(1):
+        loaded = load_api_key(key_hash=hash_secret(issued.secret))
+        assert loaded.account is None and loaded.pk == issued.api_key.pk
+    assert load_api_key(key_hash=hash_secret(issued.secret + "x")) is None
