@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import pytest
 from django.apps import apps
+from django.core.cache import cache
 from django.db import connection
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
@@ -18,6 +19,13 @@ from creditdesk.billing.services.ledger import grant_credits
 from creditdesk.tenancy.roles import Role
 
 PASSWORD = "correct-horse-battery-staple"
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache() -> None:
+    """Each test starts with an empty cache: a rolled-back test may leave entries (cached analytics, throttle
+    counts) under ids and seqs the next test's rows reuse (SQLite reuses row ids)."""
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -25,6 +25,41 @@ GRANT_TYPES = frozenset({TxType.GRANT, TxType.SUBSCRIPTION})
 TYPE_ORDER = {value: index for index, value in enumerate(TxType.values)}
 
 
+# An answer is cached under the account's ledger_seq, which any change it shows advances: an entry is never
+# stale, only unused once the ledger moves on, and the timeout just returns its memory.
+ANALYTICS_CACHE_SECONDS = 24 * 3600
+_CACHE_VERSION = 1  # bump when the answer's shape changes
+
+
+def analytics_period(
+    *, days: int | None = None, start: date | None = None, end: date | None = None, today: date | None = None
+) -> tuple[date, date]:
+    """`start`..`end` as given, or the last `days` (default 30) UTC days up to today."""
+    if start is None or end is None:
+        end = today or timezone.now().date()
+        start = end - timedelta(days=(days or 30) - 1)
+    return start, end
+
+
+def analytics_cache_key(*, account: "Account", start: date, end: date) -> str:
+    database = connections["default"].settings_dict["NAME"]  # several databases may share one cache
+    return (
+        f"analytics:{_CACHE_VERSION}:{database}:{account.pk}:{account.ledger_seq}:"
+        f"{start.isoformat()}:{end.isoformat()}"
+    )
+
+
+def ledger_replicated(*, account: "Account") -> bool:
+    """Whether the database analytics read from (the replica, inside replica_reads) has the ledger up to the
+    seq `account` was read with from the primary; always, without a replica."""
+    model = type(account)
+    alias = router.db_for_read(model)
+    if alias == "default":
+        return True
+    seq = model.objects.using(alias).filter(pk=account.pk).values_list("ledger_seq", flat=True).first()
+    return seq is not None and seq >= account.ledger_seq
+
+
 def usage_analytics(
     *,
     account: "Account",
@@ -34,9 +69,7 @@ def usage_analytics(
     today: date | None = None,
 ) -> dict[str, Any]:
     """The last `days` days up to today, or the UTC calendar days `start`..`end` (both included)."""
-    if start is None or end is None:
-        end = today or timezone.now().date()
-        start = end - timedelta(days=(days or 30) - 1)
+    start, end = analytics_period(days=days, start=start, end=end, today=today)
     days = (end - start).days + 1
     today = end
     by_day, by_type, operation_rows = _rollup_rows(account=account, start=start, end=end)

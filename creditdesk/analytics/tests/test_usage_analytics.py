@@ -196,3 +196,22 @@ def test_the_plain_days_shortcut_reads_a_query_as_the_serializer_does_or_leaves_
     assert shortcut is None or shortcut == expected
     if params in ({}, {"days": "1"}, {"days": "30"}, {"days": "365"}):  # the requests the app makes
         assert shortcut is not None
+
+
+def test_a_repeated_answer_comes_from_the_cache_until_the_ledger_moves(
+    owner_client: APIClient, history: Account, owner: object, django_assert_num_queries
+) -> None:
+    url = "/api/v1/account/usage/analytics/?days=30"
+    first = owner_client.get(url).json()["data"]
+    with django_assert_num_queries(1):  # authentication only: the answer is the cached one
+        again = owner_client.get(url).json()["data"]
+    assert again == first
+
+    record_usage(account=history, user=owner, operation_type="clustering")
+    moved = owner_client.get(url).json()["data"]
+    assert moved["total_usage"] == first["total_usage"] + 10
+    assert moved["current_balance"] == first["current_balance"] - 10
+    assert moved["daily_usage"][-1]["usage"] == first["daily_usage"][-1]["usage"] + 10
+    # Another period of the same account is an answer of its own.
+    week = owner_client.get("/api/v1/account/usage/analytics/?days=7").json()["data"]
+    assert week["period_days"] == 7 and len(week["daily_usage"]) == 7
