@@ -2,6 +2,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
 
@@ -193,7 +194,9 @@ class CreditCost(TimeStampedModel):
 
     operation_type = models.CharField(max_length=32, unique=True)
     display_name = models.CharField(max_length=80)
-    credits_per_unit = models.PositiveIntegerField()
+    # At least 1: every metered operation is a ledger row (a free operation would be usage the ledger,
+    # its seq and the analytics never see); the metering path refuses non-positive amounts.
+    credits_per_unit = models.PositiveIntegerField(validators=[MinValueValidator(1)])
     unit = models.CharField(max_length=40, default="request")  # label of one unit, e.g. "article"
     description = models.CharField(max_length=255, blank=True)
     is_active = models.BooleanField(default=True)
@@ -202,6 +205,11 @@ class CreditCost(TimeStampedModel):
 
     class Meta:
         ordering = ["operation_type"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(credits_per_unit__gte=1), name="credit_cost_at_least_one_credit"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.display_name}: {self.credits_per_unit}/{self.unit}"

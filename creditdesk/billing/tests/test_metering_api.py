@@ -190,3 +190,19 @@ def test_date_filters_take_any_utc_offset_and_refuse_out_of_range_times(
     overflow = owner_client.get(f"{path}?created_before=0001-01-01T00:00:00%2B10:00")
     assert overflow.status_code == 400
     assert "created_before" in overflow.json()["errors"]
+
+
+def test_a_price_of_zero_credits_is_refused_by_the_form_and_by_the_database() -> None:
+    """Every metered operation must be a ledger row: a free operation would be usage without one."""
+    from django.core.exceptions import ValidationError
+    from django.db import IntegrityError, transaction
+
+    from creditdesk.billing.models import CreditCost
+
+    free = CreditCost(operation_type="free_lunch", display_name="Free lunch", credits_per_unit=0)
+    with pytest.raises(ValidationError) as refused:
+        free.full_clean()
+    assert "credits_per_unit" in refused.value.message_dict
+    with pytest.raises(IntegrityError), transaction.atomic():
+        free.save()
+    assert not CreditCost.objects.filter(operation_type="free_lunch").exists()
