@@ -1,6 +1,6 @@
 from decimal import Decimal
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema_field
@@ -11,6 +11,9 @@ from creditdesk.billing.models import CreditCost, CreditGrant, CreditTransaction
 from creditdesk.core.money import to_cost
 from creditdesk.core.serializers import StrictInputSerializer, validated
 from creditdesk.core.validators import BoundedJSONObjectField
+
+if TYPE_CHECKING:
+    from creditdesk.billing.services.usage_batch import NewUsage
 
 
 class SourceCreditsSerializer(serializers.Serializer):
@@ -148,9 +151,10 @@ def record_usage_input(data: Any) -> dict[str, Any]:
 _CREATED_AT = serializers.DateTimeField()
 
 
-def usage_log_data(log: CreditUsageLog) -> dict[str, Any]:
-    """CreditUsageLogSerializer(log).data without building a serializer (the metering POST's answer);
-    test_metering_input.py holds the two equal, field for field."""
+def usage_log_data(log: "CreditUsageLog | NewUsage", created_at: str | None = None) -> dict[str, Any]:
+    """CreditUsageLogSerializer(log).data without building a serializer (the metering POST's answer, and
+    each log of a batch's, which passes its one `created_at` already formatted); test_metering_input.py and
+    test_usage_batch.py hold the two equal, field for field."""
     return {
         "id": log.id,
         "operation_type": log.operation_type,
@@ -162,7 +166,7 @@ def usage_log_data(log: CreditUsageLog) -> dict[str, Any]:
         "tokens_input": log.tokens_input,
         "tokens_output": log.tokens_output,
         "reference_id": log.reference_id,
-        "created_at": _CREATED_AT.to_representation(log.created_at),
+        "created_at": created_at or _CREATED_AT.to_representation(log.created_at),
         "units_reversed": log.units_reversed,
         "credits_reversed": log.credits_reversed,
     }

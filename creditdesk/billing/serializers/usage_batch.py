@@ -1,11 +1,13 @@
-from decimal import Decimal
 from typing import Any
 
 from rest_framework import serializers
 
-from creditdesk.billing.serializers.ledger import CreditUsageLogSerializer, RecordUsageSerializer
+from creditdesk.billing.serializers.ledger import (
+    CreditUsageLogSerializer,
+    RecordUsageSerializer,
+    usage_log_data,
+)
 from creditdesk.billing.services.usage_batch import MAX_EVENTS, NewUsage
-from creditdesk.core.money import to_cost
 from creditdesk.core.serializers import StrictInputSerializer
 
 
@@ -60,23 +62,7 @@ def new_usage_data(logs: list[NewUsage]) -> list[dict[str, Any]]:
         created_at = times.get(log.created_at)
         if created_at is None:
             created_at = times[log.created_at] = _DATETIME.to_representation(log.created_at)
-        answers.append(
-            {
-                "id": log.id,
-                "operation_type": log.operation_type,
-                "units": log.units,
-                "credits_used": log.credits_used,
-                "cost_usd": str(to_cost(log.cost_usd or Decimal("0"))),
-                "cost_reported": log.cost_usd is not None,
-                "model": log.model,
-                "tokens_input": log.tokens_input,
-                "tokens_output": log.tokens_output,
-                "reference_id": log.reference_id,
-                "created_at": created_at,
-                "units_reversed": log.units_reversed,
-                "credits_reversed": log.credits_reversed,
-            }
-        )
+        answers.append(usage_log_data(log, created_at))
     return answers
 
 
