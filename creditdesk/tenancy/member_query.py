@@ -105,6 +105,17 @@ def _statement(alias: str, id_field_name: str) -> _Statement:
     return _Statement(sql=sql, user=user, account=account, plan=plan, cap=cap, id_field=id_field)
 
 
+def _account_with_plan(
+    account_part: _Part, plan_part: _Part, alias: str, row: Sequence[Any], connection: Any
+) -> Model | None:
+    """The row's account, if any, with its plan cached on it as select_related would."""
+    account = account_part.build(alias, row, connection)
+    if account is not None:
+        plan_field: Any = account._meta.get_field("plan")
+        plan_field.set_cached_value(account, plan_part.build(alias, row, connection))
+    return account
+
+
 def load_member(*, user_id: Any, id_field_name: str = "id") -> Any:
     """The user whose `id_field_name` is `user_id`, with `.account` and `.account.plan` loaded; None if
     there is no such user (or the id cannot be one)."""
@@ -124,11 +135,8 @@ def load_member(*, user_id: Any, id_field_name: str = "id") -> Any:
     if row is None:
         return None
     user = statement.user.build(alias, row, connection)
-    account = statement.account.build(alias, row, connection)
+    account = _account_with_plan(statement.account, statement.plan, alias, row, connection)
     account_field: Any = user_model._meta.get_field("account")
-    if account is not None:
-        plan_field: Any = account._meta.get_field("plan")
-        plan_field.set_cached_value(account, statement.plan.build(alias, row, connection))
     account_field.set_cached_value(user, account)
     # As select_related does: None cached means "no caps" (user.credit_cap raises DoesNotExist, no query).
     cap_rel: Any = user_model._meta.get_field("credit_cap")
@@ -185,10 +193,7 @@ def load_api_key(*, key_hash: str) -> Any:
     if row is None:
         return None
     api_key = statement.key.build(alias, row, connection)
-    account = statement.account.build(alias, row, connection)
-    if account is not None:
-        plan_field: Any = account._meta.get_field("plan")
-        plan_field.set_cached_value(account, statement.plan.build(alias, row, connection))
+    account = _account_with_plan(statement.account, statement.plan, alias, row, connection)
     account_field: Any = ApiKey._meta.get_field("account")
     account_field.set_cached_value(api_key, account)
     return api_key
