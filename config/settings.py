@@ -111,6 +111,16 @@ if DATABASE_REPLICA_URL:
     )
     # In tests the replica serves the test database the primary creates: its name is copied, its host kept.
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+# Server-side binding with prepared statements (PostgreSQL): each connection parses and plans a hot statement
+# once, not on every request. Turn it off behind pgbouncer in transaction mode (a statement prepared on one
+# server connection is unknown on the next).
+DATABASE_PREPARED_STATEMENTS = env_bool("DATABASE_PREPARED_STATEMENTS", default=True)
+if DATABASE_PREPARED_STATEMENTS:
+    for _alias in DATABASES:
+        if DATABASES[_alias]["ENGINE"] == "django.db.backends.postgresql":
+            DATABASES[_alias].setdefault("OPTIONS", {}).update(
+                {"server_side_binding": True, "prepare_threshold": 1}
+            )
 DATABASE_ROUTERS = ["creditdesk.core.db_router.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
