@@ -2,6 +2,8 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from django.core.cache import cache
+from django.http import HttpResponse
+from django.http.response import HttpResponseBase
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -17,6 +19,7 @@ from creditdesk.analytics.selectors import (
 from creditdesk.analytics.serializers import AnalyticsQuerySerializer, UsageAnalyticsSerializer
 from creditdesk.core.db_router import replica_reads
 from creditdesk.core.money import to_cost
+from creditdesk.core.renderers import EnvelopeJSONRenderer
 from creditdesk.core.serializers import validated
 from creditdesk.tenancy.request import TenantRequest
 
@@ -36,29 +39,41 @@ if TYPE_CHECKING:
 )
 class UsageAnalyticsView(APIView):
     @extend_schema(parameters=[AnalyticsQuerySerializer], responses=UsageAnalyticsSerializer)
-    def get(self, request: TenantRequest) -> Response:
+    def get(self, request: TenantRequest) -> HttpResponseBase:
         query = plain_days(request.query_params.dict()) or validated(
             AnalyticsQuerySerializer, request.query_params.dict()
         )
         start, end = analytics_period(**query)
-        return Response(analytics_json(account=request.account, start=start, end=end))
+        if not isinstance(request.accepted_renderer, EnvelopeJSONRenderer):  # DEBUG's browsable API
+            return Response(_read(account=request.account, start=start, end=end)[0])
+        body = analytics_body(account=request.account, start=start, end=end)
+        return HttpResponse(body, content_type=EnvelopeJSONRenderer.media_type)
 
 
-def analytics_json(*, account: "Account", start: date, end: date) -> dict[str, Any]:
-    """The answer for start..end, cached until the account's ledger moves: every write the analytics read
-    (ledger rows, their daily rollups, usage logs, the balance) advances the account's `ledger_seq` in its
-    transaction, and authentication has just read that seq from the primary. An answer read from a replica
-    is cached only when the replica had caught up with that seq, so a lagging chart is never kept."""
+def analytics_body(*, account: "Account", start: date, end: date) -> bytes:
+    """The rendered answer for start..end (envelope included), cached until the account's ledger moves:
+    every write the analytics read (ledger rows, their daily rollups, usage logs, the balance) advances
+    the account's `ledger_seq` in its transaction, and authentication has just read that seq from the
+    primary. An answer read from a replica is cached only when the replica had caught up with that seq,
+    so a lagging chart is never kept. The bytes are cached, not the dict: a year of daily rows costs more
+    to unpickle and encode again than the query did."""
     key = analytics_cache_key(account=account, start=start, end=end)
-    cached = cache.get(key)
-    if cached is not None:
-        return cached
+    body = cache.get(key)
+    if body is None:
+        analytics, caught_up = _read(account=account, start=start, end=end)
+        body = _RENDERER.render(analytics, renderer_context={"response": Response(status=200)})
+        if caught_up:
+            cache.set(key, body, ANALYTICS_CACHE_SECONDS)
+    return body
+
+
+def _read(*, account: "Account", start: date, end: date) -> tuple[dict[str, Any], bool]:
     with replica_reads():  # the chart may trail the primary by the replication lag (ms)
         caught_up = ledger_replicated(account=account)
-        analytics = as_json(usage_analytics(account=account, start=start, end=end))
-    if caught_up:
-        cache.set(key, analytics, ANALYTICS_CACHE_SECONDS)
-    return analytics
+        return as_json(usage_analytics(account=account, start=start, end=end)), caught_up
+
+
+_RENDERER = EnvelopeJSONRenderer()
 
 
 def plain_days(params: dict[str, str]) -> dict[str, int] | None:

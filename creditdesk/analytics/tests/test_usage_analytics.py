@@ -202,10 +202,12 @@ def test_a_repeated_answer_comes_from_the_cache_until_the_ledger_moves(
     owner_client: APIClient, history: Account, owner: object, django_assert_num_queries
 ) -> None:
     url = "/api/v1/account/usage/analytics/?days=30"
-    first = owner_client.get(url).json()["data"]
+    first_response = owner_client.get(url)
+    first = first_response.json()["data"]
     with django_assert_num_queries(1):  # authentication only: the answer is the cached one
-        again = owner_client.get(url).json()["data"]
-    assert again == first
+        again = owner_client.get(url)
+    assert again.content == first_response.content
+    assert again["Content-Type"] == first_response["Content-Type"] == "application/json"
 
     record_usage(account=history, user=owner, operation_type="clustering")
     moved = owner_client.get(url).json()["data"]
