@@ -26,8 +26,10 @@ TYPE_ORDER = {value: index for index, value in enumerate(TxType.values)}
 
 
 # An answer is cached under the account's ledger_seq, which any change it shows advances: an entry is never
-# stale, only unused once the ledger moves on, and the timeout just returns its memory.
-ANALYTICS_CACHE_SECONDS = 24 * 3600
+# stale, only unused once the ledger moves on. The key names the database and the account's creation time
+# too (a database dropped and made again restarts its ids and seqs); the short timeout bounds what a restore
+# of an older copy of the same database could meet (flush the cache after one: README, "How it is built").
+ANALYTICS_CACHE_SECONDS = 10 * 60
 _CACHE_VERSION = 1  # bump when the answer's shape changes
 
 
@@ -44,7 +46,8 @@ def analytics_period(
 def analytics_cache_key(*, account: "Account", start: date, end: date) -> str:
     database = connections["default"].settings_dict["NAME"]  # several databases may share one cache
     return (
-        f"analytics:{_CACHE_VERSION}:{database}:{account.pk}:{account.ledger_seq}:"
+        f"analytics:{_CACHE_VERSION}:{database}:{account.pk}:{account.created_at.timestamp()}:"
+        f"{account.ledger_seq}:"
         f"{start.isoformat()}:{end.isoformat()}"
     )
 
